@@ -1,0 +1,33 @@
+"""dualdiff: exact derivatives of plain Python and NumPy code.
+
+Forward mode with dual numbers (:class:`Dual`, :func:`jvp`, :func:`derivative`,
+:func:`jacobian`), reverse mode with a small tape (:func:`grad`, :func:`vjp`), and both
+nested (:func:`hvp`, :func:`hessian`).
+"""
+
+from .dual import Dual
+from .forward import derivative, jacfwd, jacobian, jvp
+from .ops import (
+    clip, concatenate, cumsum, diff, dot, mean, norm, outer, prod, reshape, stack, sum,
+    transpose, where, zeros_like, ones_like,
+)
+from .reverse import grad, value_and_grad, vjp
+from .rules import (
+    absolute, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cbrt, ceil, cos, cosh,
+    exp, exp2, expm1, floor, hypot, log, log1p, log2, log10, logaddexp, maximum, minimum,
+    power, reciprocal, relu, sigmoid, sign, sin, sinh, softplus, sqrt, square, tan, tanh,
+)
+from .second_order import hessian, hvp
+
+abs = absolute  # noqa: A001
+
+__all__ = [
+    "Dual", "jvp", "derivative", "jacobian", "jacfwd", "grad", "value_and_grad", "vjp", "hvp",
+    "hessian",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
+    "arccosh", "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "cbrt", "square", "reciprocal", "absolute", "abs", "sign", "floor", "ceil", "power",
+    "arctan2", "hypot", "maximum", "minimum", "logaddexp", "sigmoid", "softplus", "relu",
+    "sum", "mean", "prod", "dot", "transpose", "reshape", "concatenate", "stack", "where",
+    "clip", "cumsum", "diff", "outer", "norm", "zeros_like", "ones_like",
+]

@@ -1,0 +1,152 @@
+"""Dispatch shared by forward and reverse mode.
+
+Every derivative-carrying value is a *wrapper* (a :class:`~dualdiff.dual.Dual` or a tape
+:class:`~dualdiff.tape.Var`) with an integer ``level``.  Each driver call (``jvp``, ``grad``, ...)
+takes a fresh, larger level, so when wrappers of several levels meet in one primitive the one
+with the highest level is the innermost driver's: it is unwrapped first and every other
+argument is a constant to it.  That is what keeps nested derivatives from confusing their
+perturbations.  A wrapper's parts may themselves be wrappers of lower levels.
+
+This module also holds the helpers for the optional leading *batch* axis of tangents, and the
+symbolic zero (``None``) tangent.
+"""
+
+import itertools
+import math
+
+import numpy as np
+
+_levels = itertools.count(1)
+
+#: wrapper classes; filled in by dual.py and tape.py.
+WRAPPERS = set()
+
+#: plain scalar types, computed with ``math``/``cmath`` instead of NumPy.
+SCALARS = (float, int, complex)
+
+
+def new_level():
+    """A level larger than every level handed out before."""
+    return next(_levels)
+
+
+def bind(prim, args, params):
+    """Apply ``prim`` to ``args`` where at least one argument is a wrapper.
+
+    The wrapper of highest level handles the call; it unwraps its own level only and calls
+    ``prim`` again on the parts, which recurses through the lower levels.
+    """
+    top = None
+    for a in args:
+        if type(a) in WRAPPERS and (top is None or a.level > top.level):
+            top = a
+    return top.lift(prim, args, params, top.level)
+
+
+def is_wrapper(x):
+    return type(x) in WRAPPERS
+
+
+def strip(x):
+    """The plain value at the bottom of every level of wrapping."""
+    while type(x) in WRAPPERS:
+        x = x.inner
+    return x
+
+
+def shape(x):
+    return x.shape if type(x) in WRAPPERS else np.shape(x)
+
+
+def ndim(x):
+    return x.ndim if type(x) in WRAPPERS else np.ndim(x)
+
+
+def check_numeric(x, what):
+    """Raise ``TypeError`` unless ``x`` is a number or a numeric array (or a wrapper)."""
+    if type(x) in WRAPPERS or isinstance(x, SCALARS):
+        return
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biufc":
+        return
+    raise TypeError(f"{what} must be a number or a numeric NumPy array, got {type(x).__name__}")
+
+
+def as_plain(x, what):
+    """Convert user input to a float, complex or float/complex ndarray (always a copy)."""
+    if type(x) in WRAPPERS:
+        return x
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{what} must be numeric, got bool")
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return float(x)
+    if isinstance(x, (complex, np.complexfloating)):
+        return complex(x)
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    if isinstance(x, (np.ndarray, np.generic)):
+        if x.dtype.kind in "biuf":
+            return np.array(x, dtype=np.result_type(x.dtype, np.float64))
+        if x.dtype.kind == "c":
+            return np.array(x)
+    raise TypeError(f"{what} must be a number or a numeric array, got {type(x).__name__}")
+
+
+# --- tangents: symbolic zero and the batch axis --------------------------------------------
+
+
+def zeros(primal, batch):
+    """A materialised zero tangent for ``primal`` (with ``batch`` leading directions)."""
+    s = shape(primal)
+    if batch is None:
+        return 0.0 if s == () else np.zeros(s)
+    return np.zeros((batch,) + s)
+
+
+def expand(t, nd_from, nd_to):
+    """Give a batched tangent of a rank-``nd_from`` primal room to broadcast to rank ``nd_to``.
+
+    NumPy aligns trailing axes, so the missing axes go right after the batch axis.
+    """
+    if nd_from >= nd_to:
+        return t
+    from .ops import reshape  # noqa: PLC0415 (ops depends on this module)
+
+    s = shape(t)
+    return reshape(t, s[:1] + (1,) * (nd_to - nd_from) + s[1:])
+
+
+def fit(t, out, batch):
+    """Broadcast a tangent to the full shape of ``out`` (plus the batch axis)."""
+    s = shape(out)
+    want = s if batch is None else (batch,) + s
+    if shape(t) == want:
+        return t
+    from .ops import broadcast_to  # noqa: PLC0415
+
+    return broadcast_to(t, want)
+
+
+def scale(p, t):
+    """``p * t``, except that a zero tangent stays exactly zero where ``p`` is infinite.
+
+    An infinite slope (``sqrt`` at 0) times a direction that does not move is 0, not nan;
+    this is checked per element, so each direction of a batch keeps its own value.
+    """
+    r = p * t
+    tr = type(r)
+    if tr is float:
+        return 0.0 if (r != r and t == 0) else r
+    if tr is np.ndarray and r.dtype.kind in "fc":
+        if math.isnan(abs(np.add.reduce(r, axis=None))):
+            return np.where(np.asarray(t) == 0, 0.0, r)
+        return r
+    return r
+
+
+def add_tangents(a, b):
+    """Sum of two tangents where ``None`` is a symbolic zero."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b

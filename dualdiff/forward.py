@@ -1,0 +1,149 @@
+"""Forward-mode drivers: ``jvp``, ``derivative``, ``jacobian``.
+
+Each call takes a fresh level (see :mod:`dualdiff.core`), seeds Duals of that level, runs the
+function once per batch of directions, and reads back the tangents of that level only.
+"""
+
+import math
+
+import numpy as np
+
+from . import ops
+from .core import as_plain, new_level, shape, zeros
+from .dual import Dual
+from .outputs import check_output, tree_map
+
+#: bound on the memory of one chunk of seed tangents in ``jacobian`` (bytes).
+CHUNK_BYTES = 64 * 2**20
+
+
+def primal_at(out, level):
+    """The primal of ``out`` with the perturbation of ``level`` removed."""
+    return out.primal if type(out) is Dual and out.level == level else out
+
+
+def tangent_at(out, level, batch=None):
+    """The tangent of ``out`` along the perturbation of ``level`` (zero if it does not move)."""
+    if type(out) is Dual and out.level == level:
+        return out.tangent
+    return zeros(out, batch)
+
+
+def _batch_of(primal, tangent, i):
+    ps, ts = shape(primal), shape(tangent)
+    if ts == ps:
+        return None
+    if len(ts) == len(ps) + 1 and ts[1:] == ps:
+        return ts[0]
+    raise ValueError(f"tangent {i} has shape {ts}, which matches neither its primal's shape "
+                     f"{ps} nor a batch (k,) + {ps}")
+
+
+def jvp(f, primals, tangents):
+    """Value and Jacobian-vector product of ``f`` in one forward pass.
+
+    ``f(*primals)`` and ``J @ tangents``: the directional derivative of ``f`` at ``primals``
+    along ``tangents``.  Tangents may carry one extra leading axis of ``k`` directions.
+
+    Examples
+    --------
+    >>> import dualdiff as dd
+    >>> dd.jvp(lambda x, y: x * y, (2.0, 3.0), (1.0, 0.0))
+    (6.0, 3.0)
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples, "
+                        "one entry per argument of f")
+    if len(primals) != len(tangents):
+        raise ValueError(f"{len(primals)} primals but {len(tangents)} tangents")
+    primals = [as_plain(p, f"primal {i}") for i, p in enumerate(primals)]
+    tangents = [as_plain(t, f"tangent {i}") for i, t in enumerate(tangents)]
+    batches = {_batch_of(p, t, i) for i, (p, t) in enumerate(zip(primals, tangents))}
+    if len(batches) > 1:
+        raise ValueError(f"tangents must all be unbatched or share one batch size, got {batches}")
+    batch = batches.pop() if batches else None
+    level = new_level()
+    out = f(*(Dual._new(p, t, level, batch) for p, t in zip(primals, tangents)))
+    check_output(out)
+    return (tree_map(lambda o: primal_at(o, level), out),
+            tree_map(lambda o: tangent_at(o, level, batch), out))
+
+
+def derivative(f):
+    """``x -> f'(x)`` for scalar ``x``, the result shaped like ``f(x)``; nests for ``f''``.
+
+    Examples
+    --------
+    >>> import dualdiff as dd
+    >>> dd.derivative(dd.sin)(0.0)
+    1.0
+    >>> dd.derivative(dd.derivative(lambda x: x**3))(2.0)
+    12.0
+    """
+
+    def df(x, *args):
+        x = as_plain(x, "x")
+        if shape(x) != ():
+            raise ValueError(f"derivative needs a scalar x, got shape {shape(x)}; use "
+                             "dd.jacobian or dd.jvp for arrays")
+        level = new_level()
+        out = f(Dual._new(x, 1.0, level, None), *args)
+        check_output(out)
+        return tree_map(lambda o: tangent_at(o, level), out)
+
+    return df
+
+
+def chunk_size_for(n):
+    """Directions per pass keeping a chunk of ``n``-long seed tangents within CHUNK_BYTES."""
+    return max(1, min(n, CHUNK_BYTES // (16 * max(n, 1))))
+
+
+def jacobian(f, chunk_size=None):
+    """``x -> J``, with ``J.shape == shape(f(x)) + shape(x)``, by forward mode.
+
+    Unit tangents are seeded per input: ``chunk_size=1`` runs ``f`` once per input (column by
+    column); the default runs several columns per pass as a batch of tangents, sized so that a
+    chunk of seeds stays within :data:`CHUNK_BYTES` whatever ``n``.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.jacobian(lambda x: x**2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+
+    def jac(x, *args):
+        x = as_plain(x, "x")
+        xs = shape(x)
+        n = math.prod(xs)
+        k = chunk_size or chunk_size_for(n)
+        level = new_level()
+        blocks, out_shape = [], None
+        for start in range(0, n, k):
+            m = min(k, n - start)
+            seeds = np.zeros((m, n))
+            seeds[np.arange(m), start + np.arange(m)] = 1.0
+            if k == 1:
+                out = f(Dual._new(x, seeds.reshape(xs), level, None), *args)
+            else:
+                out = f(Dual._new(x, seeds.reshape((m,) + xs), level, m), *args)
+            check_output(out)
+            if isinstance(out, (tuple, list)):
+                raise TypeError("jacobian needs f to return one array, not a tuple")
+            out_shape = shape(out)
+            t = tangent_at(out, level, None if k == 1 else m)
+            blocks.append(ops.reshape(t, (m, -1)))
+        if not blocks:
+            out_shape = shape(f(x, *args))
+            return np.zeros(out_shape + xs)
+        cols = blocks[0] if len(blocks) == 1 else ops.concatenate(blocks, axis=0)
+        return ops.reshape(ops.transpose(cols), out_shape + xs)
+
+    return jac
+
+
+jacfwd = jacobian

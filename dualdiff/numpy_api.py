@@ -1,0 +1,90 @@
+"""NumPy's own functions on wrappers: the ufunc and array-function tables.
+
+A NumPy function that is not listed raises ``TypeError`` naming it: it never returns a
+wrong number (for example a derivative silently dropped).
+"""
+
+import numpy as np
+
+from . import ops, rules
+from .core import strip
+
+#: ufuncs with a derivative: the primitive of the same meaning.
+UFUNCS = {getattr(np, name): prim for name, prim in rules.PRIMITIVES.items()
+          if isinstance(getattr(np, name, None), np.ufunc)}
+UFUNCS.update({
+    np.true_divide: rules.divide,
+    np.positive: lambda x: x,
+    np.fabs: rules.absolute,
+    np.fmax: rules.maximum,
+    np.fmin: rules.minimum,
+})
+
+#: ufuncs whose result carries no derivative (comparisons, predicates): computed on primals.
+PRIMAL_UFUNCS = {
+    np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
+    np.isfinite, np.isnan, np.isinf, np.signbit, np.logical_and, np.logical_or,
+    np.logical_not, np.logical_xor, np.floor_divide,
+}
+
+#: array functions with a derivative.
+FUNCTIONS = {
+    np.sum: ops.sum, np.mean: ops.mean, np.prod: ops.prod, np.var: ops.var, np.std: ops.std,
+    np.max: ops.max, np.amax: ops.max, np.min: ops.min, np.amin: ops.min,
+    np.dot: ops.dot, np.inner: ops.inner, np.outer: ops.outer, np.matmul: rules.matmul,
+    np.transpose: ops.transpose, np.swapaxes: ops.swapaxes, np.moveaxis: ops.moveaxis,
+    np.reshape: ops.reshape, np.ravel: ops.ravel, np.expand_dims: ops.expand_dims,
+    np.squeeze: ops.squeeze, np.broadcast_to: ops.broadcast_to,
+    np.concatenate: ops.concatenate, np.stack: ops.stack, np.vstack: ops.vstack,
+    np.hstack: ops.hstack, np.where: ops.where, np.clip: ops.clip, np.cumsum: ops.cumsum,
+    np.diff: ops.diff, np.trace: ops.trace, np.copy: lambda x: x.copy(),
+    np.linalg.norm: ops.norm, np.linalg.solve: rules.solve, np.linalg.inv: ops.inv,
+    np.linalg.det: rules.det,
+    np.zeros_like: ops.zeros_like, np.ones_like: ops.ones_like, np.full_like: ops.full_like,
+    np.empty_like: ops.zeros_like,
+}
+
+#: array functions whose result carries no derivative: computed on primals.
+PRIMAL_FUNCTIONS = {
+    np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero,
+    np.count_nonzero, np.isclose, np.allclose, np.array_equal, np.round,
+    np.around, np.searchsorted, np.result_type, np.iscomplexobj,
+    np.isrealobj, np.isscalar, np.any, np.all,
+}
+
+
+def _strip_all(args):
+    if isinstance(args, (list, tuple)):
+        return type(args)(_strip_all(a) for a in args)
+    return strip(args)
+
+
+def ufunc(uf, method, inputs, kwargs):
+    """Dispatch ``ufunc(*inputs)`` on wrappers."""
+    if method != "__call__" or kwargs.get("out") is not None:
+        raise TypeError(f"np.{uf.__name__}.{method} (or out=) is not supported on Duals")
+    kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    if uf in PRIMAL_UFUNCS:
+        return uf(*_strip_all(inputs), **kwargs)
+    if kwargs:
+        raise TypeError(f"np.{uf.__name__} with {sorted(kwargs)} is not supported on Duals")
+    prim = UFUNCS.get(uf)
+    if prim is None:
+        raise TypeError(f"np.{uf.__name__} is not supported on Duals (no derivative rule)")
+    return prim(*inputs)
+
+
+def function(func, args, kwargs):
+    """Dispatch a NumPy array function (``np.sum``, ...) on wrappers."""
+    if func in PRIMAL_FUNCTIONS:
+        return func(*_strip_all(args), **{k: _strip_all(v) for k, v in kwargs.items()})
+    impl = FUNCTIONS.get(func)
+    if impl is None:
+        name = getattr(func, "__module__", "numpy").replace("numpy", "np", 1)
+        raise TypeError(f"{name}.{func.__name__} is not supported on Duals (no derivative rule)")
+    try:
+        return impl(*args, **kwargs)
+    except TypeError as e:
+        if "unexpected keyword" in str(e):
+            raise TypeError(f"np.{func.__name__}: {e}") from None
+        raise

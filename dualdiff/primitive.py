@@ -1,0 +1,209 @@
+"""The kinds of primitive, and how each kind turns its one rule into forward and reverse mode.
+
+A primitive is a callable: on plain numbers and arrays it computes (``math`` for Python
+scalars, NumPy for arrays); when an argument is a wrapper it hands over to
+:func:`~dualdiff.core.bind`.  Forward mode asks it for ``jvp(primals, tangents, out, batch)``
+(``None`` tangents are symbolic zeros, ``batch`` the size of the leading batch axis or
+``None``); reverse mode asks for ``vjp(out_bar, primals, out, wants)``, a list with one adjoint
+per argument (``None`` where ``wants`` is false).  Both are derived from one rule:
+
+- :class:`Elementwise`: the partial derivative of each argument.
+  Forward ``out_dot = sum_i partial_i * x_dot_i``; reverse ``x_bar_i = unbroadcast(partial_i *
+  out_bar)``.
+- :class:`Linear`: the operation is linear in its arguments, so forward applies the operation
+  itself to the tangents (shifted past the batch axis by ``batched``); reverse applies its
+  ``transpose``.
+- :class:`Custom`: the few operations whose jvp and vjp are given separately (matrix products,
+  ``solve``, ``max``), each with its reason in rules.py.
+- :class:`Piecewise`: piecewise-constant operations (``floor``, ``sign``): zero derivative.
+
+Rules are written with the generic functions of this library, so they work on floats, arrays
+and wrappers alike: that is what makes derivatives of derivatives work.
+"""
+
+import numpy as np
+
+from .core import WRAPPERS, bind, expand, fit, ndim, scale, shape, zeros
+
+_MATH_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
+
+
+class Primitive:
+    """Base class: a named operation with a NumPy implementation."""
+
+    kind = "custom"
+
+    def __init__(self, name, impl):
+        self.name = name
+        self.impl = impl
+
+    def __call__(self, *args, **params):
+        for a in args:
+            if type(a) in WRAPPERS:
+                return bind(self, args, params)
+        return self.impl(*args, **params)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+class Piecewise(Primitive):
+    """Piecewise constant: derivative zero wherever it exists (and taken as zero elsewhere)."""
+
+    kind = "zero"
+
+    def jvp(self, primals, tangents, out, batch, **params):
+        return None
+
+    def vjp(self, out_bar, primals, out, wants, **params):
+        return [None] * len(primals)
+
+
+def _numpy_scalar(np_fn, args):
+    """NumPy semantics (inf, nan, signed zeros) for scalar inputs that ``math`` refuses."""
+    with np.errstate(all="ignore"):
+        r = np_fn(*(float(a) if type(a) is int else a for a in args))
+    return complex(r) if np.iscomplexobj(r) else float(r)
+
+
+class Elementwise(Primitive):
+    """An elementwise (broadcasting) function given by its partial derivatives.
+
+    Each partial is ``partial(*primals, out)``, or the constants ``1`` and ``-1`` for the linear
+    ones (``add``, ``subtract``, ``negative``), which then cost no multiplication.
+    """
+
+    kind = "elementwise"
+
+    def __init__(self, name, math_fn, np_fn, partials, cmath_fn=None):
+        self.name = name
+        self.math_fn = math_fn
+        self.np_fn = np_fn
+        self.cmath_fn = cmath_fn
+        self.partials = partials
+        self.nargs = len(partials)
+
+    def impl(self, *args):
+        kinds = {type(a) for a in args}
+        if kinds <= {float, int}:
+            try:
+                return self.math_fn(*args)
+            except _MATH_ERRORS:
+                return _numpy_scalar(self.np_fn, args)
+        if kinds <= {float, int, complex}:
+            if self.cmath_fn is not None:
+                try:
+                    return self.cmath_fn(*args)
+                except _MATH_ERRORS:
+                    pass
+            return _numpy_scalar(self.np_fn, args)
+        return self.np_fn(*args)
+
+    def __call__(self, *args):
+        if len(args) == 1:
+            x = args[0]
+            tx = type(x)
+            if tx is float or tx is int:
+                try:
+                    return self.math_fn(x)
+                except _MATH_ERRORS:
+                    return _numpy_scalar(self.np_fn, args)
+            if tx in WRAPPERS:
+                return bind(self, args, {})
+            return self.impl(x)
+        if len(args) != self.nargs:
+            raise TypeError(f"{self.name} takes {self.nargs} argument(s), got {len(args)}")
+        for a in args:
+            if type(a) in WRAPPERS:
+                return bind(self, args, {})
+        return self.impl(*args)
+
+    def _term(self, i, primals, out, t):
+        p = self.partials[i]
+        if p == 1:
+            return t
+        if p == -1:
+            return -t
+        return scale(p(*primals, out), t)
+
+    def jvp(self, primals, tangents, out, batch):
+        total = None
+        nd = ndim(out) if batch is not None else 0
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            if batch is not None:
+                t = expand(t, ndim(primals[i]), nd)
+            term = self._term(i, primals, out, t)
+            total = term if total is None else total + term
+        if type(out) is float and batch is None:
+            return total
+        return fit(total, out, batch)
+
+    def vjp(self, out_bar, primals, out, wants):
+        return [
+            unbroadcast(self._term(i, primals, out, out_bar), shape(x)) if w else None
+            for i, (x, w) in enumerate(zip(primals, wants))
+        ]
+
+
+def unbroadcast(g, s):
+    """Sum ``g`` over the axes that broadcasting added to a value of shape ``s``."""
+    gs = shape(g)
+    if gs == s:
+        return g
+    from .rules import reshape, sum_  # noqa: PLC0415 (rules builds on this module)
+
+    lead = len(gs) - len(s)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(s) if n == 1 and gs[lead + i] != 1
+    )
+    r = sum_(g, axis=axes) if axes else g
+    return r if s == () else reshape(r, s)
+
+
+class Linear(Primitive):
+    """Linear in its (array) arguments: forward applies the op itself to the tangents.
+
+    ``batched(params, primals, batch)`` returns the parameters that apply the op to tangents
+    carrying a leading batch axis; ``transpose(out_bar, primals, out, wants, **params)`` is
+    the adjoint map.
+    """
+
+    kind = "linear"
+
+    def __init__(self, name, impl, transpose, batched, broadcasts=False):
+        self.name = name
+        self.impl = impl
+        self.transpose = transpose
+        self.batched = batched
+        self.broadcasts = broadcasts
+
+    def jvp(self, primals, tangents, out, batch, **params):
+        ts = [zeros(x, batch) if t is None else t for x, t in zip(primals, tangents)]
+        if batch is not None:
+            if self.broadcasts:
+                nd = ndim(out)
+                ts = [expand(t, ndim(x), nd) for x, t in zip(primals, ts)]
+            params = self.batched(params, primals, out, batch)
+        return self(*ts, **params)
+
+    def vjp(self, out_bar, primals, out, wants, **params):
+        return self.transpose(out_bar, primals, out, wants, **params)
+
+
+class Custom(Primitive):
+    """An operation with its jvp and vjp given explicitly (see each use for the reason)."""
+
+    def __init__(self, name, impl, jvp, vjp):
+        self.name = name
+        self.impl = impl
+        self._jvp = jvp
+        self._vjp = vjp
+
+    def jvp(self, primals, tangents, out, batch, **params):
+        return self._jvp(primals, tangents, out, batch, **params)
+
+    def vjp(self, out_bar, primals, out, wants, **params):
+        return self._vjp(out_bar, primals, out, wants, **params)
+

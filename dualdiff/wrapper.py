@@ -1,0 +1,181 @@
+"""What Duals and tape values have in common: Python operators, array methods and NumPy's
+protocols (``__array_ufunc__``, ``__array_function__``), all routed to the primitives."""
+
+import numbers
+
+import numpy as np
+
+from . import numpy_api, ops, rules
+from .core import WRAPPERS, shape, strip
+
+_OPERAND_TYPES = (numbers.Number, np.ndarray, np.generic)
+
+
+def _operand(other):
+    return type(other) in WRAPPERS or isinstance(other, _OPERAND_TYPES)
+
+
+def _binary(prim, reflected=False):
+    if reflected:
+
+        def op(self, other):
+            return prim(other, self) if _operand(other) else NotImplemented
+
+    else:
+
+        def op(self, other):
+            return prim(self, other) if _operand(other) else NotImplemented
+
+    op.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
+    return op
+
+
+def _compare(name):
+    cmp = getattr(np.ndarray, name)
+
+    def op(self, other):
+        a, b = strip(self), strip(other)
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            return cmp(np.asarray(a), b)
+        return getattr(a, name)(b)
+
+    op.__name__ = name
+    return op
+
+
+class Wrapper:
+    """Base of :class:`~dualdiff.dual.Dual` and :class:`~dualdiff.tape.Var`.
+
+    Subclasses provide ``inner`` (the wrapped value one level down), ``level``,
+    ``lift(prim, args, params, level)`` and ``constant(value)``.
+    """
+
+    __slots__ = ()
+    __array_priority__ = 1000
+
+    __add__ = _binary(rules.add)
+    __radd__ = _binary(rules.add, True)
+    __sub__ = _binary(rules.subtract)
+    __rsub__ = _binary(rules.subtract, True)
+    __mul__ = _binary(rules.multiply)
+    __rmul__ = _binary(rules.multiply, True)
+    __truediv__ = _binary(rules.divide)
+    __rtruediv__ = _binary(rules.divide, True)
+    __pow__ = _binary(rules.power)
+    __rpow__ = _binary(rules.power, True)
+    __matmul__ = _binary(rules.matmul)
+    __rmatmul__ = _binary(rules.matmul, True)
+
+    def __neg__(self):
+        return rules.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return rules.absolute(self)
+
+    __lt__ = _compare("__lt__")
+    __le__ = _compare("__le__")
+    __gt__ = _compare("__gt__")
+    __ge__ = _compare("__ge__")
+    __eq__ = _compare("__eq__")
+    __ne__ = _compare("__ne__")
+    __hash__ = None
+
+    def __bool__(self):
+        return bool(strip(self))
+
+    def __float__(self):
+        raise TypeError(
+            f"float() of a {type(self).__name__} would drop its derivative; use .primal for the "
+            "value (to build an array of Duals, start from np.zeros_like(x) of a Dual x)"
+        )
+
+    __complex__ = __int__ = __index__ = __float__
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            f"a {type(self).__name__} cannot be converted to a plain NumPy array: that would "
+            "drop its derivative. Assigning it into a plain ndarray? Build that array with "
+            "np.zeros_like(x) of a Dual x instead; or take .primal for the value"
+        )
+
+    # --- arrays ---------------------------------------------------------------------------
+
+    @property
+    def shape(self):
+        return shape(self.inner)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape))
+
+    @property
+    def dtype(self):
+        return np.asarray(strip(self)).dtype
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d value")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d value")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        self._become(ops.setitem(self, index, value))
+
+    @property
+    def T(self):
+        return ops.transpose(self)
+
+    def transpose(self, *axes):
+        return ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    def reshape(self, *shape):
+        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def ravel(self):
+        return ops.ravel(self)
+
+    def flatten(self):
+        return ops.ravel(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return ops.prod(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return ops.max(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return ops.min(self, axis=axis, keepdims=keepdims)
+
+    def dot(self, other):
+        return ops.dot(self, other)
+
+    def copy(self):
+        return ops.reshape(self, self.shape)
+
+    # --- NumPy protocols ------------------------------------------------------------------
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return numpy_api.ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return numpy_api.function(func, args, kwargs)
