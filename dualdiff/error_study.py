@@ -1,0 +1,440 @@
+"""The error study: finite differences against the exact AD derivative, step size by step size.
+
+A difference quotient of order ``p`` makes a truncation error ``~ C_t h**p`` that shrinks with
+the step ``h`` and a rounding error ``~ C_r eps |f| / h`` that grows as ``h`` shrinks (the two
+values of ``f`` agree in more and more digits, and the subtraction cancels them). The sum is a
+V on log-log axes whose bottom, near ``h = eps**(1/(p+1))``, is the best a method can do:
+about ``sqrt(eps)`` for the forward difference and ``eps**(2/3)`` for the central one. The
+complex step subtracts nothing and, like automatic differentiation, reaches ``eps``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .finite_diff import (
+    METHODS,
+    _check_point,
+    _complex_step,
+    _evaluate,
+    _real_step,
+    default_step,
+    finite_difference,
+)
+
+__all__ = ["ErrorStudy", "error_study"]
+
+EPS = float(np.finfo(float).eps)
+
+# Truncation model C * h**p * |g^(p+1)| from the first omitted Taylor term: (order of the
+# derivative, constant C, power p).
+TRUNCATION = {
+    "forward": (2, 1 / 2, 1),
+    "backward": (2, 1 / 2, 1),
+    "central": (3, 1 / 6, 2),
+    "central4": (5, 1 / 30, 4),
+    "complex": (3, 1 / 6, 2),
+}
+
+# Rounding model: each value of f carries a relative error of about u = eps/2, and the
+# stencil's weights add them up: u |f| sum|w| / h. The complex step cancels nothing; its only
+# rounding is u |f'|.
+ROUNDING_WEIGHT = {"forward": 2.0, "backward": 2.0, "central": 1.0, "central4": 1.5}
+
+# The complex step and a central difference at its balanced step (error ~ eps**(2/3)) must
+# agree to far better than this, relative, or f does not carry complex input analytically.
+CONSISTENCY = 1e-6
+
+
+@dataclass(frozen=True)
+class ErrorStudy:
+    """Errors of the finite differences of ``f`` at ``x`` (along ``v``) for many step sizes.
+
+    Norms are max-norms, so a vector-valued ``f`` is judged by its worst component.
+
+    Attributes
+    ----------
+    function_name : str
+        What was differentiated, as shown in titles and tables.
+    x, v : float or numpy.ndarray
+        The point and the direction (``v`` is ``1.0`` for scalar ``x`` without a direction).
+    steps : numpy.ndarray
+        The step sizes ``h``, ascending.
+    value : float or numpy.ndarray
+        ``f(x)``.
+    exact : float or numpy.ndarray
+        The directional derivative by automatic differentiation, the reference for every error.
+    higher : dict
+        ``k -> |g^(k)(0)|`` for ``g(t) = f(x + t v)`` and ``k = 1 ... 5``, by nested AD.
+    errors, relative_errors : dict
+        ``method -> array``: ``|D_h f - exact|`` per step, and the same divided by ``|exact|``
+        (all NaN when the exact derivative is zero). NaN where ``f`` failed at a shifted point.
+    best_step, best_error : dict
+        ``method -> h`` of the smallest error (the smallest such ``h`` on ties) and that error.
+    truncation, rounding : dict
+        ``method -> array``: the model errors ``C_t h**p |g^(p+1)|`` and ``C_r eps |f| / h``.
+    default_step, default_error : dict
+        ``method ->`` the rule-of-thumb step of :func:`~dualdiff.finite_diff.default_step` and
+        the error there.
+    ad_error, ad_relative_error : float
+        AD's own error, measured against ``ad_reference`` (NaN when there is no reference).
+    ad_reference : str
+        What AD was compared with: a given value, or the complex step at ``h = 1e-20``.
+    """
+
+    function_name: str
+    x: object
+    v: object
+    steps: np.ndarray
+    value: object
+    exact: object
+    higher: dict
+    errors: dict
+    relative_errors: dict
+    best_step: dict
+    best_error: dict
+    truncation: dict
+    rounding: dict
+    default_step: dict
+    default_error: dict
+    ad_error: float
+    ad_relative_error: float
+    ad_reference: str
+    directional: bool = field(default=False)
+
+    @property
+    def methods(self):
+        """The finite-difference methods in this study, in the order of :data:`METHODS`."""
+        return tuple(self.errors)
+
+    @property
+    def label(self):
+        """``"<function> at x = <point>"`` (and the direction when there is one)."""
+        text = f"{self.function_name} at x = {_format_point(self.x)}"
+        if self.directional:
+            text += f" along v = {_format_point(self.v)}"
+        return text
+
+    def model(self, method):
+        """The model of the total error of ``method``: truncation plus rounding, per step."""
+        return self.truncation[method] + self.rounding[method]
+
+    def summary(self):
+        """A plain-text table: per method the best step, its error and the default step's."""
+        lines = [
+            f"{self.label}",
+            f"exact derivative (AD): {_format_point(self.exact)}",
+            f"{'method':<10} {'best step':>10} {'smallest error':>15} "
+            f"{'default step':>13} {'error there':>12}",
+        ]
+        for m in self.methods:
+            lines.append(
+                f"{m:<10} {self.best_step[m]:>10.1e} {self.best_error[m]:>15.2e} "
+                f"{self.default_step[m]:>13.1e} {self.default_error[m]:>12.2e}"
+            )
+        lines.append(
+            f"{'AD':<10} {'-':>10} {self.ad_error:>15.2e} {'-':>13} {'-':>12}"
+            f"   (error against {self.ad_reference})"
+        )
+        return "\n".join(lines)
+
+
+def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=METHODS):
+    r"""Measure every finite-difference method against AD over a range of step sizes.
+
+    For each step ``h`` and method, the error is :math:`\|D_h f(x) - D_v f(x)\|_\infty` with
+    the exact derivative :math:`D_v f(x)` from :func:`dualdiff.derivative` (scalar ``x``) or
+    :func:`dualdiff.jvp` (along ``v``). The models use :math:`g(t) = f(x + t v)`, whose
+    higher derivatives come from nested :func:`dualdiff.derivative`:
+
+    ==========  ======================================  =====================================
+    method      truncation                              rounding
+    ==========  ======================================  =====================================
+    forward     :math:`h |g''| / 2`                     :math:`\varepsilon |f| / h`
+    backward    :math:`h |g''| / 2`                     :math:`\varepsilon |f| / h`
+    central     :math:`h^2 |g'''| / 6`                  :math:`\varepsilon |f| / 2h`
+    central4    :math:`h^4 |g^{(5)}| / 30`              :math:`3 \varepsilon |f| / 4h`
+    complex     :math:`h^2 |g'''| / 6`                  :math:`\varepsilon |g'| / 2`
+    ==========  ======================================  =====================================
+
+    AD's own error cannot be measured against itself: it is measured against ``reference`` when
+    given (say an analytic derivative), otherwise against the complex step at ``h = 1e-20``
+    (whose truncation error is ``~1e-40`` and which shares no code with AD), otherwise it is
+    NaN; AD is then exact up to the rounding of the operations, ``~ eps |f'|``.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one argument written with dualdiff's functions (``dd.sin``, ...), so AD,
+        real and complex points all go through it.
+    x : float or array_like
+        The point.
+    v : float or array_like, optional
+        The direction, required for array ``x``.
+    steps : array_like, optional
+        Positive finite step sizes. Default: ``numpy.logspace(-16, 0, 161)``, 10 per decade.
+    reference : float or array_like, optional
+        The true derivative, if known, to measure AD's error against.
+    name : str, optional
+        The function's name for titles (default: ``f.__name__``).
+    methods : sequence of str, optional
+        A subset of :data:`~dualdiff.finite_diff.METHODS`. The complex step is left out, with a
+        warning, when ``f`` does not carry the imaginary part through.
+
+    Returns
+    -------
+    ErrorStudy
+
+    Examples
+    --------
+    >>> import dualdiff as dd
+    >>> study = error_study(dd.sin, 1.0)
+    >>> 1e-10 <= study.best_step["forward"] <= 1e-6
+    True
+    >>> bool(study.best_error["central"] < 1e-9)
+    True
+    """
+    x_arr, v_arr = _check_point(x, v)
+    methods = _check_methods(methods)
+    steps = _check_steps(steps)
+    directional = v is not None
+    value = _value_at(f, x_arr)
+    exact = _exact(f, x_arr, v_arr, directional)
+    scale = float(np.max(np.abs(exact), initial=0.0))
+    higher = _higher_derivatives(f, x_arr, v_arr, directional, exact)
+    if "complex" in methods and not _complex_step_works(f, x_arr, v_arr):
+        methods = tuple(m for m in methods if m != "complex")
+
+    f_norm = float(np.max(np.abs(value), initial=0.0))
+    errors, truncation, rounding, best_step, best_error = {}, {}, {}, {}, {}
+    default_steps, default_errors = {}, {}
+    for m in methods:
+        errors[m] = _readonly([_error(f, x_arr, h, m, v_arr, exact) for h in steps])
+        order, const, power = TRUNCATION[m]
+        truncation[m] = _readonly(const * steps**power * higher[order])
+        if m == "complex":
+            rounding[m] = _readonly(np.full_like(steps, EPS / 2 * scale))
+        else:
+            rounding[m] = _readonly(EPS / 2 * ROUNDING_WEIGHT[m] * f_norm / steps)
+        best_step[m], best_error[m] = _best(steps, errors[m])
+        default_steps[m] = default_step(m, x_arr, v_arr)
+        default_errors[m] = _error(f, x_arr, default_steps[m], m, v_arr, exact)
+    ad_error, ad_reference = _ad_error(f, x_arr, v_arr, exact, reference, "complex" in methods)
+
+    return ErrorStudy(
+        function_name=name if name is not None else _name_of(f),
+        x=_public(x_arr),
+        v=_public(v_arr),
+        steps=steps,
+        value=_public(value),
+        exact=_public(exact),
+        higher=higher,
+        errors=errors,
+        relative_errors={m: _relative(e, scale) for m, e in errors.items()},
+        best_step=best_step,
+        best_error=best_error,
+        truncation=truncation,
+        rounding=rounding,
+        default_step=default_steps,
+        default_error=default_errors,
+        ad_error=ad_error,
+        ad_relative_error=ad_error / scale if scale > 0 else math.nan,
+        ad_reference=ad_reference,
+        directional=directional,
+    )
+
+
+def _check_methods(methods):
+    """The requested methods, validated, in the canonical order."""
+    methods = tuple(methods)
+    for m in methods:
+        if m not in METHODS:
+            allowed = ", ".join(repr(k) for k in METHODS)
+            raise ValueError(f"unknown method {m!r}; choose from {allowed}")
+    if not methods:
+        raise ValueError("methods is empty: choose at least one method")
+    return tuple(m for m in METHODS if m in methods)
+
+
+def _check_steps(steps):
+    """Sorted, unique, positive, finite steps as a read-only float array."""
+    if steps is None:
+        return _readonly(np.logspace(-16, 0, 161))
+    arr = np.array(steps, dtype=float).ravel()
+    if arr.size == 0:
+        raise ValueError("steps is empty: give at least one step size")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError("every step size must be finite and > 0")
+    return _readonly(np.unique(arr))
+
+
+def _value_at(f, x):
+    """``f(x)``, refusing a point outside the function's domain."""
+    try:
+        with np.errstate(all="ignore"):
+            value = _evaluate(f, x)
+    except (ArithmeticError, ValueError) as err:
+        raise ValueError(f"f cannot be evaluated at x = {_format_point(x)}: {err}") from err
+    if not np.all(np.isfinite(value)):
+        raise ValueError(
+            f"f(x) is not finite at x = {_format_point(x)}: choose a point in f's domain"
+        )
+    return value
+
+
+def _exact(f, x, v, directional):
+    """The directional derivative by AD: ``dd.derivative`` for scalars, else ``dd.jvp``."""
+    import dualdiff as dd
+
+    with np.errstate(all="ignore"):
+        if directional or x.ndim > 0:
+            exact = np.asarray(dd.jvp(f, (_arg(x),), (_arg(v),))[1])
+        else:
+            exact = np.asarray(dd.derivative(f)(x.item()))
+    if exact.dtype.kind not in "biufc":
+        raise TypeError(f"the AD derivative is not numeric (dtype {exact.dtype})")
+    if not np.all(np.isfinite(exact)):
+        raise ValueError(f"f has no finite derivative at x = {_format_point(x)}")
+    return exact
+
+
+def _higher_derivatives(f, x, v, directional, exact):
+    """``k -> |g^(k)(0)|`` (max-norm) for ``g(t) = f(x + t v)``, ``k = 1..5``, by nested AD."""
+    import dualdiff as dd
+
+    if directional or x.ndim > 0:
+        t0 = 0.0
+
+        def g(t):
+            return f(t * _arg(v) + _arg(x))
+    else:
+        g, t0 = f, x.item()
+    norms = {1: float(np.max(np.abs(exact), initial=0.0))}
+    derivative = dd.derivative(g)
+    try:
+        for k in range(2, 6):
+            derivative = dd.derivative(derivative)
+            with np.errstate(all="ignore"):
+                norms[k] = float(np.max(np.abs(np.asarray(derivative(t0))), initial=0.0))
+    except (TypeError, ValueError, ArithmeticError, NotImplementedError) as err:
+        warnings.warn(
+            f"the truncation models need derivatives of f up to order 5, but order {k} "
+            f"failed ({err}); those models are left out (NaN)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        norms.update({j: math.nan for j in range(k, 6)})
+    return norms
+
+
+def _complex_step_works(f, x, v):
+    """Whether ``f`` carries the complex step; if not, warn and say why."""
+    if np.iscomplexobj(x):
+        reason = "x is complex"
+    else:
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                step = finite_difference(f, x, default_step("complex", x, v), "complex", v)
+                central = _real_step(f, x, default_step("central", x, v), "central", v)
+            gap = float(np.max(np.abs(np.asarray(step) - central), initial=0.0))
+            size = float(np.max(np.abs(central), initial=0.0))
+            if not gap > CONSISTENCY * (1.0 + size):  # NaN: leave it to the per-step errors
+                return True
+            reason = (
+                f"it disagrees with the central difference by {gap:.1e}, so f is not analytic "
+                "on complex input here (abs, sign, comparisons, max/min or real-only steps)"
+            )
+        except (ValueError, TypeError, ArithmeticError) as err:
+            reason = str(err)
+    warnings.warn(f"complex step left out: {reason}", RuntimeWarning, stacklevel=3)
+    return False
+
+
+def _difference(f, x, h, method, v):
+    """One finite difference without argument checks (they were done once up front)."""
+    if method == "complex":
+        return _complex_step(f, x, h, v, check=False)
+    return _real_step(f, x, h, method, v)
+
+
+def _error(f, x, h, method, v, exact):
+    """``|D_h f - exact|`` (max-norm); NaN if ``f`` fails at a shifted point."""
+    try:
+        with np.errstate(all="ignore"):
+            estimate = np.asarray(_difference(f, x, h, method, v))
+            return float(np.max(np.abs(estimate - exact), initial=0.0))
+    except (ArithmeticError, ValueError):  # e.g. a math domain error at x - h
+        return math.nan
+
+
+def _best(steps, errors):
+    """The (step, error) with the smallest error; NaNs if every error is NaN."""
+    if np.all(np.isnan(errors)):
+        return math.nan, math.nan
+    i = int(np.nanargmin(errors))
+    return float(steps[i]), float(errors[i])
+
+
+def _ad_error(f, x, v, exact, reference, complex_ok):
+    """AD's error and what it was measured against (see :func:`error_study`)."""
+    if reference is not None:
+        ref = np.asarray(reference)
+        if ref.shape != exact.shape:
+            raise ValueError(
+                f"reference has shape {ref.shape} but the derivative has shape {exact.shape}"
+            )
+        return float(np.max(np.abs(exact - ref), initial=0.0)), "the given reference"
+    if complex_ok:
+        h = default_step("complex", x, v)  # 1e-20 in the units of x
+        ref = np.asarray(_difference(f, x, h, "complex", v))
+        if np.all(np.isfinite(ref)):
+            error = float(np.max(np.abs(exact - ref), initial=0.0))
+            return error, f"the complex step at h = {h:.0e}"
+    return math.nan, "no reference: f is not complex-step safe; AD is exact up to rounding"
+
+
+def _relative(errors, scale):
+    """Errors divided by the exact derivative's norm; all NaN when it is zero."""
+    if scale == 0:
+        return _readonly(np.full_like(errors, math.nan))
+    return _readonly(errors / scale)
+
+
+def _readonly(values):
+    """A float array that cannot be modified in place."""
+    arr = np.array(values, dtype=float)
+    arr.setflags(write=False)
+    return arr
+
+
+def _arg(a):
+    """A 0-d array as a Python number, other arrays as copies: what ``f`` is given."""
+    return a.item() if a.ndim == 0 else a.copy()
+
+
+def _public(a):
+    """A 0-d array as a Python number, other arrays read-only."""
+    if a.ndim == 0:
+        return a.item()
+    a = a.copy()
+    a.setflags(write=False)
+    return a
+
+
+def _name_of(f):
+    """A printable name for ``f``: its ``__name__`` unless it is a lambda."""
+    name = getattr(f, "__name__", None)
+    return name if name and name != "<lambda>" else "f"
+
+
+def _format_point(a):
+    """A short text for a point or derivative, at most ~6 significant digits per entry."""
+    arr = np.asarray(a)
+    if arr.ndim == 0:
+        return f"{arr.item():.6g}"
+    return np.array2string(arr, precision=6, separator=", ")
