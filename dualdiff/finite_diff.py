@@ -27,7 +27,7 @@ _STENCILS = {
     "central4": ((2, -1 / 12), (1, 8 / 12), (-1, -8 / 12), (-2, 1 / 12)),
 }
 
-_EPS = np.finfo(float).eps
+_EPS = float(np.finfo(float).eps)
 
 
 class ComplexStepError(ValueError):
