@@ -1,0 +1,129 @@
+"""The error figure: lines, labels, log scales, ax=, no global state."""
+
+import math
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+from dualdiff.error_study import error_study
+from dualdiff.finite_diff import METHODS
+from dualdiff.plotting import plot_error_study
+
+mpl = pytest.importorskip("matplotlib")
+from matplotlib.figure import Figure  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def study():
+    return error_study(dd.sin, 1.0, steps=np.logspace(-16, 0, 81), name="sin(x)")
+
+
+@pytest.fixture(scope="module")
+def figure(study):
+    return plot_error_study(study)
+
+
+def _labels(ax):
+    return [line.get_label() for line in ax.get_lines()]
+
+
+def test_returns_a_figure_with_log_log_axes(figure):
+    assert isinstance(figure, Figure)
+    (ax,) = figure.axes
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+
+
+def test_one_labelled_line_per_method_and_one_for_ad(figure):
+    labels = _labels(figure.axes[0])
+    for m in METHODS:
+        assert sum(label.startswith(m + " ") for label in labels) == 1
+    assert sum(label.startswith("AD") for label in labels) == 1
+    assert any("floor" in label for label in labels)
+
+
+def test_method_lines_carry_the_measured_errors_clipped_at_the_floor(figure, study):
+    ax = figure.axes[0]
+    line = next(ln for ln in ax.get_lines() if ln.get_label().startswith("central "))
+    np.testing.assert_array_equal(line.get_xdata(), study.steps)
+    y = np.asarray(line.get_ydata())
+    assert np.all(y[np.isfinite(y)] > 0)  # visible on the log axis
+    np.testing.assert_allclose(y, np.maximum(study.errors["central"], y.min()))
+
+
+def test_model_lines_are_dashed(figure):
+    styles = [line.get_linestyle() for line in figure.axes[0].get_lines()]
+    assert styles.count("--") >= len(METHODS)
+
+
+def test_best_steps_are_marked(figure, study):
+    ax = figure.axes[0]
+    markers = [ln for ln in ax.get_lines() if ln.get_marker() == "o" and len(ln.get_xdata()) == 1]
+    assert sorted(ln.get_xdata()[0] for ln in markers) == sorted(study.best_step.values())
+
+
+def test_labels_title_and_legend(figure):
+    ax = figure.axes[0]
+    assert "step size h" in ax.get_xlabel() and "units" in ax.get_xlabel()
+    assert "error" in ax.get_ylabel() and "units" in ax.get_ylabel()
+    assert "sin(x)" in ax.get_title() and "x = 1" in ax.get_title()
+    legend = ax.get_legend()
+    assert legend is not None
+    # The legend sits below the axes, so it cannot hide a curve.
+    anchor = legend.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.y1 <= 0.0
+
+
+def test_ad_line_at_the_floor_when_its_error_is_zero(figure, study):
+    ax = figure.axes[0]
+    ad = next(ln for ln in ax.get_lines() if ln.get_label().startswith("AD"))
+    level = ad.get_ydata()[0]
+    if study.ad_error == 0:
+        assert "at floor" in ad.get_label()
+        assert level > 0
+    else:
+        assert level == pytest.approx(study.ad_error)
+    assert ax.get_ylim()[0] < level
+
+
+def test_draws_into_given_axes_and_returns_their_figure(study):
+    fig = Figure()
+    ax1, ax2 = fig.subplots(1, 2)
+    out = plot_error_study(study, ax=ax2)
+    assert out is fig
+    assert len(ax1.get_lines()) == 0 and len(ax2.get_lines()) > len(METHODS)
+
+
+def test_accepts_a_function_and_a_point():
+    fig = plot_error_study(dd.exp, 0.5, steps=[1e-8, 1e-4, 1e-2], name="exp(x)")
+    assert "exp(x)" in fig.axes[0].get_title()
+
+
+def test_refuses_bad_arguments(study):
+    with pytest.raises(TypeError, match="point x"):
+        plot_error_study(dd.sin)
+    with pytest.raises(TypeError, match="not both"):
+        plot_error_study(study, 1.0)
+    with pytest.raises(TypeError, match="function or an ErrorStudy"):
+        plot_error_study("sin", 1.0)
+
+
+def test_no_global_state_changes(study):
+    before = dict(mpl.rcParams)
+    plot_error_study(study)
+    assert dict(mpl.rcParams) == before
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:  # another test may use pyplot: then no new figures
+        assert sys.modules["matplotlib.pyplot"].get_fignums() == []
+
+
+def test_saves_a_png_that_reads_back(figure, tmp_path):
+    from matplotlib.image import imread
+
+    path = tmp_path / "errors.png"
+    figure.savefig(path, dpi=60)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = imread(path)
+    assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200
+    assert not math.isclose(float(image.std()), 0.0)  # not a blank canvas
