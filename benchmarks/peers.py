@@ -1,0 +1,113 @@
+"""The systems compared: dualdiff and the peers a user would pick instead.
+
+Each peer is imported on demand. One that is missing is skipped with a printed line;
+the runner never fails for want of a peer. JAX runs on the CPU in float64 (x64 enabled
+before any array exists); PyTorch runs ``torch.func`` on the CPU in float64.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+ALL_PEERS = ("jax", "autograd", "torch")
+
+
+@dataclass
+class Systems:
+    dd: ModuleType | None = None  # dualdiff
+    jax: ModuleType | None = None
+    jnp: ModuleType | None = None
+    autograd: ModuleType | None = None
+    anp: ModuleType | None = None
+    torch: ModuleType | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def torch_tensor(self, array: Any) -> Any:
+        """A float64 CPU tensor sharing memory with a NumPy array (no copy)."""
+        import numpy as np
+
+        return self.torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64))
+
+
+def _import_dualdiff(s: Systems) -> None:
+    try:
+        import dualdiff
+    except Exception as exc:  # the core may not be importable yet
+        s.skipped["dualdiff"] = f"not importable ({type(exc).__name__}: {exc})"
+        return
+    s.dd = dualdiff
+    version = getattr(dualdiff, "__version__", None)
+    if version is None:
+        try:
+            from importlib.metadata import version as dist_version
+
+            version = dist_version("exactdual") + " (installed distribution)"
+        except Exception:
+            version = "unknown (not installed; imported from the work tree)"
+    s.versions["dualdiff"] = version
+
+
+def _import_jax(s: Systems) -> None:
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    s.jax, s.jnp = jax, jnp
+    s.versions["jax"] = jax.__version__
+    try:
+        import jaxlib
+
+        s.versions["jaxlib"] = jaxlib.__version__
+    except Exception:  # pragma: no cover - jaxlib always comes with jax
+        pass
+
+
+def _import_autograd(s: Systems) -> None:
+    import autograd
+    import autograd.numpy as anp
+
+    s.autograd, s.anp = autograd, anp
+    try:
+        from importlib.metadata import version
+
+        s.versions["autograd"] = version("autograd")
+    except Exception:
+        s.versions["autograd"] = "unknown"
+
+
+def _import_torch(s: Systems) -> None:
+    import torch
+    import torch.func  # noqa: F401  (functional transforms: jvp, grad, vjp, jacfwd)
+
+    s.torch = torch
+    s.versions["torch"] = torch.__version__
+    s.versions["torch threads"] = str(torch.get_num_threads())
+
+
+def load_systems(peers: tuple[str, ...] | None = ALL_PEERS, log=print) -> Systems:
+    """Import dualdiff and the wanted peers; report every one that is skipped."""
+    s = Systems()
+    _import_dualdiff(s)
+    if "dualdiff" in s.skipped:
+        log(f"skipping dualdiff: {s.skipped['dualdiff']}")
+    loaders = {"jax": _import_jax, "autograd": _import_autograd, "torch": _import_torch}
+    for name in peers or ():
+        if name not in loaders:
+            raise ValueError(f"unknown peer {name!r}; known: {', '.join(ALL_PEERS)}")
+        try:
+            loaders[name](s)
+        except ImportError as exc:
+            s.skipped[name] = f"not installed ({exc}); pip install '.[bench]'"
+            log(f"skipping {name}: {s.skipped[name]}")
+        except Exception as exc:
+            s.skipped[name] = f"failed to load ({type(exc).__name__}: {exc})"
+            log(f"skipping {name}: {s.skipped[name]}")
+    for name in ALL_PEERS:
+        if peers is not None and name not in peers and name not in s.skipped:
+            s.skipped[name] = "not requested (--peers)"
+    return s

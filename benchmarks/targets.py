@@ -1,0 +1,176 @@
+"""The speed targets of issues 2, 3 and 5, checked against one run's measurements.
+
+A target is judged only where everything it needs was measured (a quick run or a missing
+peer leaves it "n/a"), and a dualdiff answer that disagrees with the reference fails it
+whatever its speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from benchmarks.harness import PEER, Measurement
+
+Spec = tuple[str, int, str]  # (task, size, key)
+
+
+@dataclass
+class Verdict:
+    target: str
+    source: str
+    measured: str
+    status: str  # "PASS", "FAIL", "n/a"
+    profile: Spec | None = None  # what to profile when it fails
+
+
+@dataclass
+class Target:
+    source: str
+    text: str
+    judge: Callable[[dict], tuple[str, bool] | None]  # None: not measured
+    profile: Spec | None = None
+
+    def __call__(self, index: dict) -> Verdict:
+        try:
+            got = self.judge(index)
+        except _Missing:
+            got = None
+        if got is None:
+            return Verdict(self.text, self.source, "not measured in this run", "n/a")
+        measured, passed = got
+        return Verdict(self.text, self.source, measured, "PASS" if passed else "FAIL",
+                       None if passed else self.profile)
+
+
+class _Missing(Exception):
+    pass
+
+
+def _get(index: dict, spec: Spec) -> Measurement:
+    m = index.get(spec)
+    if m is None or not m.timed:
+        raise _Missing(spec)
+    return m
+
+
+def _wrong(m: Measurement) -> str:
+    return "" if m.ok else " (WRONG ANSWER)"
+
+
+def ratio(num: Spec, den: Spec, limit: float, what: str = "") -> Callable:
+    """num / den <= limit."""
+
+    def judge(index):
+        a, b = _get(index, num), _get(index, den)
+        r = a.median / b.median
+        return f"{r:.2f}x {what}".rstrip() + _wrong(a), (r <= limit and a.ok)
+
+    return judge
+
+
+def speedup(slow: Spec, fast: Spec, limit: float) -> Callable:
+    """slow / fast >= limit."""
+
+    def judge(index):
+        a, b = _get(index, slow), _get(index, fast)
+        r = a.median / b.median
+        return f"{r:.1f}x faster" + _wrong(b), (r >= limit and b.ok)
+
+    return judge
+
+
+def ahead(spec: Spec, peers: tuple[str, ...] | None = None) -> Callable:
+    """spec is faster than every listed peer (all peers measured at that case if None)."""
+
+    def judge(index):
+        m = _get(index, spec)
+        task, size, _ = spec
+        rivals = [p for (t, s, _k), p in index.items()
+                  if t == task and s == size and p.role == PEER and p.timed
+                  and (peers is None or p.key in peers)]
+        if not rivals:
+            return None
+        best = min(rivals, key=lambda p: p.median)
+        r = m.median / best.median
+        return (f"{r:.2f}x the fastest ({best.key})" + _wrong(m), r < 1.0 and m.ok)
+
+    return judge
+
+
+def growth(task: str, key: str, small: int, big: int, limit: float, field: str) -> Callable:
+    """value(big) / value(small) <= limit, for time ("median") or memory ("peak_bytes")."""
+
+    def judge(index):
+        a, b = _get(index, (task, big, key)), _get(index, (task, small, key))
+        if field == "median":
+            va, vb = a.median, b.median
+        else:
+            if field not in a.extra or field not in b.extra:
+                return None
+            va, vb = a.extra[field], b.extra[field]
+        r = va / vb
+        return f"x{r:.1f} for x{big // small} in n", r <= limit
+
+    return judge
+
+
+I2, I3, I5 = "issue 2", "issue 3", "issue 5"
+NOJIT = ("jax", "autograd")
+TARGETS = [
+    Target(I2, "scalar gradient (2 x dd.jvp) <= 3x the bare __slots__ dual",
+           ratio(("scalar-grad", 2, "dd.jvp"), ("scalar-grad", 2, "bare"), 3.0),
+           ("scalar-grad", 2, "dd.jvp")),
+    Target(I5, "scalar gradient ahead of every peer (jitted JAX included)",
+           ahead(("scalar-grad", 2, "dd.jvp")), ("scalar-grad", 2, "dd.jvp")),
+    Target(I5, "logistic map, 1000 steps: ahead of every peer",
+           ahead(("logistic", 1000, "dd.derivative")), ("logistic", 1000, "dd.derivative")),
+    Target(I5, "jvp at 1e3: ahead of every peer",
+           ahead(("jvp", 10**3, "dd.jvp")), ("jvp", 10**3, "dd.jvp")),
+    Target(I2, "jvp at 1e6 <= 1.3x the hand-written NumPy JVP",
+           ratio(("jvp", 10**6, "dd.jvp"), ("jvp", 10**6, "numpy"), 1.3),
+           ("jvp", 10**6, "dd.jvp")),
+    Target(I5, "jvp at 1e6: ahead of autograd and JAX without jit",
+           ahead(("jvp", 10**6, "dd.jvp"), NOJIT), ("jvp", 10**6, "dd.jvp")),
+    Target(I2, "jacobian n=50 <= 10x the batched NumPy reference",
+           ratio(("jacobian", 50, "dd.jacobian"), ("jacobian", 50, "numpy"), 10.0),
+           ("jacobian", 50, "dd.jacobian")),
+    Target(I5, "jacobian n=50: ahead of every peer",
+           ahead(("jacobian", 50, "dd.jacobian")), ("jacobian", 50, "dd.jacobian")),
+    Target(I2, "jacobian n=800 <= 1.5x the batched NumPy reference",
+           ratio(("jacobian", 800, "dd.jacobian"), ("jacobian", 800, "numpy"), 1.5),
+           ("jacobian", 800, "dd.jacobian")),
+    Target(I5, "jacobian n=800: ahead of autograd and JAX without jit",
+           ahead(("jacobian", 800, "dd.jacobian"), NOJIT), ("jacobian", 800, "dd.jacobian")),
+    Target(I2, "default chunks >= 10x faster than chunk_size=1 at n=200",
+           speedup(("jacobian", 200, "dd.jacobian.chunk1"), ("jacobian", 200, "dd.jacobian"),
+                   10.0), ("jacobian", 200, "dd.jacobian")),
+    Target(I3, "grad of Rosenbrock at 1e6 <= 5x f",
+           ratio(("rosen-grad", 10**6, "dd.grad"), ("rosen-grad", 10**6, "f"), 5.0, "f"),
+           ("rosen-grad", 10**6, "dd.grad")),
+    Target(I5, "grad of Rosenbrock at 1e6 <= 1.3x the hand-written gradient",
+           ratio(("rosen-grad", 10**6, "dd.grad"), ("rosen-grad", 10**6, "numpy"), 1.3),
+           ("rosen-grad", 10**6, "dd.grad")),
+    Target(I5, "grad of Rosenbrock at 1e6: ahead of autograd and JAX without jit",
+           ahead(("rosen-grad", 10**6, "dd.grad"), NOJIT), ("rosen-grad", 10**6, "dd.grad")),
+    Target(I3, "hvp of Rosenbrock at 1e6 <= 10x f",
+           ratio(("rosen-hvp", 10**6, "dd.hvp"), ("rosen-hvp", 10**6, "f"), 10.0, "f"),
+           ("rosen-hvp", 10**6, "dd.hvp")),
+    Target(I3, "hvp of Rosenbrock at 1e6 <= 4x the hand-written HVP",
+           ratio(("rosen-hvp", 10**6, "dd.hvp"), ("rosen-hvp", 10**6, "numpy"), 4.0),
+           ("rosen-hvp", 10**6, "dd.hvp")),
+    Target(I5, "hvp of Rosenbrock at 1e6 <= 1.3x the hand-written HVP",
+           ratio(("rosen-hvp", 10**6, "dd.hvp"), ("rosen-hvp", 10**6, "numpy"), 1.3),
+           ("rosen-hvp", 10**6, "dd.hvp")),
+    Target(I3, "hvp of Rosenbrock at 1e6: ahead of autograd and JAX without jit",
+           ahead(("rosen-hvp", 10**6, "dd.hvp"), NOJIT), ("rosen-hvp", 10**6, "dd.hvp")),
+    Target(I3, "hvp time grows linearly (1e5 -> 1e6: at most x15)",
+           growth("rosen-hvp", "dd.hvp", 10**5, 10**6, 15.0, "median")),
+    Target(I3, "hvp peak memory grows linearly (1e5 -> 1e6: at most x15)",
+           growth("rosen-hvp", "dd.hvp", 10**5, 10**6, 15.0, "peak_bytes")),
+]
+
+
+def judge_all(measurements: list[Measurement]) -> list[Verdict]:
+    index = {(m.task, m.size, m.key): m for m in measurements}
+    return [t(index) for t in TARGETS]
