@@ -173,6 +173,22 @@ def _decorate(ax, study, floor, title):
         title = f"Finite-difference error: {study.label}\nexact f′ by AD = {_short(study.exact)}"
     ax.set_title(title)
     ax.grid(True, which="major", color="0.9", lw=0.8)
+    # Below the rounding branch on the left nothing but exact methods can appear: room to
+    # say what the two arms of each V are.
+    ax.text(
+        0.02,
+        0.2,
+        "each V: left arm rounding ≈ ε|f| / h,\n"
+        r"right arm truncation ≈ $C\,h^p$ with p = 1 forward,"
+        "\n"
+        "backward; 2 central, complex; 4 central4",
+        transform=ax.transAxes,
+        fontsize="small",
+        color="0.3",
+        va="bottom",
+        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "0.8", "alpha": 0.9},
+        zorder=6,
+    )
     # Below the axes, so it can never cover a curve.
     ax.legend(
         loc="upper center",
