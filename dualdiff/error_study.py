@@ -50,7 +50,7 @@ ROUNDING_WEIGHT = {"forward": 2.0, "backward": 2.0, "central": 1.0, "central4": 
 CONSISTENCY = 1e-6
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class ErrorStudy:
     """Errors of the finite differences of ``f`` at ``x`` (along ``v``) for many step sizes.
 
@@ -118,6 +118,10 @@ class ErrorStudy:
         if self.directional:
             text += f" along v = {_format_point(self.v)}"
         return text
+
+    def __repr__(self):
+        best = ", ".join(f"{m}: {self.best_step[m]:.0e}" for m in self.methods)
+        return f"ErrorStudy({self.label}, {len(self.steps)} steps, best steps {{{best}}})"
 
     def model(self, method):
         """The model of the total error of ``method``: truncation plus rounding, per step."""
@@ -198,6 +202,8 @@ def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=
     >>> bool(study.best_error["central"] < 1e-9)
     True
     """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
     x_arr, v_arr = _check_point(x, v)
     methods = _check_methods(methods)
     steps = _check_steps(steps)
@@ -427,9 +433,12 @@ def _public(a):
 
 
 def _name_of(f):
-    """A printable name for ``f``: its ``__name__`` unless it is a lambda."""
-    name = getattr(f, "__name__", None)
-    return name if name and name != "<lambda>" else "f"
+    """A printable name for ``f``: its ``__name__`` (or ``name``) unless it is a lambda."""
+    for attribute in ("__name__", "name"):
+        name = getattr(f, attribute, None)
+        if isinstance(name, str) and name and name != "<lambda>":
+            return name
+    return "f"
 
 
 def _format_point(a):

@@ -87,6 +87,8 @@ def finite_difference(f, x, h, method="central", v=None):
     >>> abs(finite_difference(cmath.sin, 1.0, 1e-20, method="complex") - math.cos(1.0)) < 1e-16
     True
     """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
     h = _check_step(h)
     method = _check_method(method)
     x, v = _check_point(x, v)

@@ -205,3 +205,13 @@ def test_label_and_summary_name_the_function_and_point(sin_study):
 def test_default_step_errors_are_reported(sin_study):
     assert sin_study.default_error["central"] < 1e-9
     assert sin_study.default_step["forward"] == pytest.approx(math.sqrt(EPS))
+
+
+def test_repr_is_short(sin_study):
+    text = repr(sin_study)
+    assert text.startswith("ErrorStudy(sin(x) at x = 1") and len(text) < 300
+
+
+def test_non_callable_is_a_type_error():
+    with pytest.raises(TypeError, match="callable"):
+        error_study("sin", 1.0)
