@@ -446,4 +446,6 @@ def _format_point(a):
     arr = np.asarray(a)
     if arr.ndim == 0:
         return f"{arr.item():.6g}"
-    return np.array2string(arr, precision=6, separator=", ")
+    return np.array2string(
+        arr, separator=", ", threshold=8, formatter={"all": lambda value: f"{value:.6g}"}
+    )

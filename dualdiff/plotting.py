@@ -170,7 +170,11 @@ def _decorate(ax, study, floor, title):
     ax.set_xlabel(f"step size h  [units of {unit}]")
     ax.set_ylabel(f"absolute error |D_h f − f′|  [units of f per unit of {unit.split(',')[0]}]")
     if title is None:
-        title = f"Finite-difference error: {study.label}\nexact f′ by AD = {_short(study.exact)}"
+        derivative = "D_v f" if study.directional else "f′"
+        title = (
+            f"Finite-difference error: {study.label}\n"
+            f"exact {derivative} by AD = {_short(study.exact)}"
+        )
     ax.set_title(title)
     ax.grid(True, which="major", color="0.9", lw=0.8)
     # Below the rounding branch on the left nothing but exact methods can appear: room to
@@ -205,4 +209,6 @@ def _short(a):
     arr = np.asarray(a)
     if arr.ndim == 0:
         return f"{arr.item():.6g}"
-    return np.array2string(arr, precision=4, separator=", ", threshold=6)
+    return np.array2string(
+        arr, separator=", ", threshold=6, formatter={"all": lambda value: f"{value:.6g}"}
+    )
