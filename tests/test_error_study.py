@@ -215,3 +215,12 @@ def test_repr_is_short(sin_study):
 def test_non_callable_is_a_type_error():
     with pytest.raises(TypeError, match="callable"):
         error_study("sin", 1.0)
+
+
+def test_badly_scaled_analytic_function_keeps_the_complex_step():
+    """exp(1000 x): the central difference is poor, yet the complex step agrees with AD."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        study = error_study(lambda x: dd.exp(1000 * x), 0.01, steps=[1e-20, 1e-10])
+    assert "complex" in study.methods
+    assert study.relative_errors["complex"][0] < 4 * EPS
