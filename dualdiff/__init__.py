@@ -15,7 +15,8 @@ from .reverse import grad, value_and_grad, vjp
 from .rules import (
     absolute, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cbrt, ceil, cos, cosh,
     exp, exp2, expm1, floor, hypot, log, log1p, log2, log10, logaddexp, maximum, minimum,
-    power, reciprocal, relu, sigmoid, sign, sin, sinh, softplus, sqrt, square, tan, tanh,
+    power, reciprocal, relu, rint, sigmoid, sign, sin, sinh, softplus, sqrt, square, tan, tanh,
+    trunc,
 )
 from .second_order import hessian, hvp
 
@@ -26,7 +27,8 @@ __all__ = [
     "hessian",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
     "arccosh", "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
-    "cbrt", "square", "reciprocal", "absolute", "abs", "sign", "floor", "ceil", "power",
+    "cbrt", "square", "reciprocal", "absolute", "abs", "sign", "floor", "ceil", "rint", "trunc",
+    "power",
     "arctan2", "hypot", "maximum", "minimum", "logaddexp", "sigmoid", "softplus", "relu",
     "sum", "mean", "prod", "dot", "transpose", "reshape", "concatenate", "stack", "where",
     "clip", "cumsum", "diff", "outer", "norm", "zeros_like", "ones_like",

@@ -133,20 +133,10 @@ def scale(p, t):
     this is checked per element, so each direction of a batch keeps its own value.
     """
     r = p * t
-    tr = type(r)
-    if tr is float:
-        return 0.0 if (r != r and t == 0) else r
-    if tr is np.ndarray and r.dtype.kind in "fc":
-        if math.isnan(abs(np.add.reduce(r, axis=None))):
+    if type(r) is np.ndarray:
+        if r.dtype.kind in "fc" and math.isnan(abs(np.add.reduce(r, axis=None))):
             return np.where(np.asarray(t) == 0, 0.0, r)
         return r
+    if type(r) not in WRAPPERS and r != r and t == 0:
+        return 0.0
     return r
-
-
-def add_tangents(a, b):
-    """Sum of two tangents where ``None`` is a symbolic zero."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
