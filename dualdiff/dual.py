@@ -5,8 +5,49 @@ derivatives); its tangent has the primal's shape, or one extra leading axis hold
 of directions.  A ``None`` tangent is a symbolic zero: no work, and no ``0 * inf``.
 """
 
-from .core import WRAPPERS, as_plain, shape, zeros
-from .wrapper import Wrapper
+from . import rules
+from .core import WRAPPERS, as_plain, bind, shape, zeros
+from .primitive import MATH_ERRORS
+from .wrapper import Wrapper, binary_operator
+
+
+def _scalar_binary(prim, reflected=False):
+    """An operator with a fast path for unbatched Duals over Python floats.
+
+    Python overhead is what a scalar dual-number library wins or loses on, so the common case
+    skips the generic dispatch; it still takes its values and partials from the rule table.
+    """
+    generic = binary_operator(prim, reflected)
+    math_fn, term = prim.math_fn, prim.term
+
+    def op(self, other):
+        a = self.primal
+        if type(a) is float and self.batch is None:
+            to = type(other)
+            try:
+                if to is Dual:
+                    b = other.primal
+                    if other.level == self.level and type(b) is float and other.batch is None:
+                        out = math_fn(a, b)
+                        ta, tb = self._tangent, other._tangent
+                        t = None if ta is None else term(0, (a, b), out, ta)
+                        if tb is not None:
+                            t2 = term(1, (a, b), out, tb)
+                            t = t2 if t is None else t + t2
+                        return Dual._new(out, t, self.level, None)
+                elif to is float or to is int:
+                    args = (other, a) if reflected else (a, other)
+                    out = math_fn(*args)
+                    t = self._tangent
+                    if t is not None:
+                        t = term(1 if reflected else 0, args, out, t)
+                    return Dual._new(out, t, self.level, None)
+            except MATH_ERRORS:
+                pass
+        return generic(self, other)
+
+    op.__name__ = generic.__name__
+    return op
 
 
 class Dual(Wrapper):
@@ -56,6 +97,38 @@ class Dual(Wrapper):
         d.level = level
         d.batch = batch
         return d
+
+    __add__ = _scalar_binary(rules.add)
+    __radd__ = _scalar_binary(rules.add, True)
+    __sub__ = _scalar_binary(rules.subtract)
+    __rsub__ = _scalar_binary(rules.subtract, True)
+    __mul__ = _scalar_binary(rules.multiply)
+    __rmul__ = _scalar_binary(rules.multiply, True)
+    __truediv__ = _scalar_binary(rules.divide)
+    __rtruediv__ = _scalar_binary(rules.divide, True)
+    _pow = _scalar_binary(rules.power)
+    __rpow__ = _scalar_binary(rules.power, True)
+
+    def __pow__(self, other):
+        if type(other) in (int, float) and other == 2:
+            return self.apply_unary(rules.square)
+        return self._pow(other)
+
+    def apply_unary(self, prim):
+        """``prim(self)``; unbatched Duals over Python floats take a short path."""
+        x = self.primal
+        if type(x) is float and self.batch is None:
+            try:
+                out = prim.math_fn(x)
+            except MATH_ERRORS:
+                return bind(prim, (self,), {})
+            t = self._tangent
+            return Dual._new(out, None if t is None else prim.term(0, (x,), out, t), self.level,
+                             None)
+        return bind(prim, (self,), {})
+
+    def __neg__(self):
+        return self.apply_unary(rules.negative)
 
     @property
     def tangent(self):

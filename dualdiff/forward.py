@@ -56,14 +56,23 @@ def jvp(f, primals, tangents):
                         "one entry per argument of f")
     if len(primals) != len(tangents):
         raise ValueError(f"{len(primals)} primals but {len(tangents)} tangents")
-    primals = [as_plain(p, f"primal {i}") for i, p in enumerate(primals)]
-    tangents = [as_plain(t, f"tangent {i}") for i, t in enumerate(tangents)]
-    batches = {_batch_of(p, t, i) for i, (p, t) in enumerate(zip(primals, tangents))}
-    if len(batches) > 1:
-        raise ValueError(f"tangents must all be unbatched or share one batch size, got {batches}")
-    batch = batches.pop() if batches else None
     level = new_level()
-    out = f(*(Dual._new(p, t, level, batch) for p, t in zip(primals, tangents)))
+    if all(type(p) is float and type(t) is float for p, t in zip(primals, tangents)):
+        # scalar fast path; an exactly-zero seed is a symbolic zero (no work downstream)
+        args = [Dual._new(p, t if t else None, level, None) for p, t in zip(primals, tangents)]
+        batch = None
+    else:
+        primals = [as_plain(p, f"primal {i}") for i, p in enumerate(primals)]
+        tangents = [as_plain(t, f"tangent {i}") for i, t in enumerate(tangents)]
+        batches = {_batch_of(p, t, i) for i, (p, t) in enumerate(zip(primals, tangents))}
+        if len(batches) > 1:
+            raise ValueError(f"tangents must all be unbatched or share one batch size, "
+                             f"got sizes {sorted(batches, key=str)}")
+        batch = batches.pop() if batches else None
+        args = [Dual._new(p, t, level, batch) for p, t in zip(primals, tangents)]
+    out = f(*args)
+    if type(out) is Dual and out.level == level:
+        return out.primal, out.tangent
     check_output(out)
     return (tree_map(lambda o: primal_at(o, level), out),
             tree_map(lambda o: tangent_at(o, level, batch), out))

@@ -25,7 +25,7 @@ import numpy as np
 
 from .core import WRAPPERS, bind, expand, fit, ndim, scale, shape, zeros
 
-_MATH_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
+MATH_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
 
 
 class Primitive:
@@ -88,13 +88,13 @@ class Elementwise(Primitive):
         if kinds <= {float, int}:
             try:
                 return self.math_fn(*args)
-            except _MATH_ERRORS:
+            except MATH_ERRORS:
                 return _numpy_scalar(self.np_fn, args)
         if kinds <= {float, int, complex}:
             if self.cmath_fn is not None:
                 try:
                     return self.cmath_fn(*args)
-                except _MATH_ERRORS:
+                except MATH_ERRORS:
                     pass
             return _numpy_scalar(self.np_fn, args)
         return self.np_fn(*args)
@@ -106,10 +106,10 @@ class Elementwise(Primitive):
             if tx is float or tx is int:
                 try:
                     return self.math_fn(x)
-                except _MATH_ERRORS:
+                except MATH_ERRORS:
                     return _numpy_scalar(self.np_fn, args)
             if tx in WRAPPERS:
-                return bind(self, args, {})
+                return x.apply_unary(self)
             return self.impl(x)
         if len(args) != self.nargs:
             raise TypeError(f"{self.name} takes {self.nargs} argument(s), got {len(args)}")
@@ -118,12 +118,11 @@ class Elementwise(Primitive):
                 return bind(self, args, {})
         return self.impl(*args)
 
-    def _term(self, i, primals, out, t):
+    def term(self, i, primals, out, t):
+        """``partial_i * t``, where ``t`` is a tangent (forward) or an adjoint (reverse)."""
         p = self.partials[i]
-        if p == 1:
-            return t
-        if p == -1:
-            return -t
+        if type(p) is int:
+            return t if p == 1 else -t
         return scale(p(*primals, out), t)
 
     def jvp(self, primals, tangents, out, batch):
@@ -134,7 +133,7 @@ class Elementwise(Primitive):
                 continue
             if batch is not None:
                 t = expand(t, ndim(primals[i]), nd)
-            term = self._term(i, primals, out, t)
+            term = self.term(i, primals, out, t)
             total = term if total is None else total + term
         if type(out) is float and batch is None:
             return total
@@ -142,7 +141,7 @@ class Elementwise(Primitive):
 
     def vjp(self, out_bar, primals, out, wants):
         return [
-            unbroadcast(self._term(i, primals, out, out_bar), shape(x)) if w else None
+            unbroadcast(self.term(i, primals, out, out_bar), shape(x)) if w else None
             for i, (x, w) in enumerate(zip(primals, wants))
         ]
 

@@ -494,7 +494,10 @@ def _matmul_jvp(primals, tangents, out, batch):
             ta = expand(ta, ndim(a), nd)
         total = matmul(ta, b)
     if tb is not None:
-        if batch is not None and ndim(b) == 1:
+        if batch is not None and ndim(b) == 1 and ndim(a) <= 2:
+            # a batch of vectors is a matrix of rows: one matrix product, (a @ tb.T).T
+            term = matmul(tb, _mT(a) if ndim(a) == 2 else a)
+        elif batch is not None and ndim(b) == 1:
             from .ops import expand_dims, squeeze  # noqa: PLC0415
 
             term = squeeze(matmul(a, expand(expand_dims(tb, -1), 2, nd)), -1)

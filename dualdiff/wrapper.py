@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from . import numpy_api, ops, rules
-from .core import WRAPPERS, shape, strip
+from .core import WRAPPERS, bind, shape, strip
 
 _OPERAND_TYPES = (numbers.Number, np.ndarray, np.generic)
 
@@ -15,7 +15,8 @@ def _operand(other):
     return type(other) in WRAPPERS or isinstance(other, _OPERAND_TYPES)
 
 
-def _binary(prim, reflected=False):
+def binary_operator(prim, reflected=False):
+    """The Python operator for ``prim`` (``NotImplemented`` for foreign operand types)."""
     if reflected:
 
         def op(self, other):
@@ -53,18 +54,26 @@ class Wrapper:
     __slots__ = ()
     __array_priority__ = 1000
 
-    __add__ = _binary(rules.add)
-    __radd__ = _binary(rules.add, True)
-    __sub__ = _binary(rules.subtract)
-    __rsub__ = _binary(rules.subtract, True)
-    __mul__ = _binary(rules.multiply)
-    __rmul__ = _binary(rules.multiply, True)
-    __truediv__ = _binary(rules.divide)
-    __rtruediv__ = _binary(rules.divide, True)
-    __pow__ = _binary(rules.power)
-    __rpow__ = _binary(rules.power, True)
-    __matmul__ = _binary(rules.matmul)
-    __rmatmul__ = _binary(rules.matmul, True)
+    __add__ = binary_operator(rules.add)
+    __radd__ = binary_operator(rules.add, True)
+    __sub__ = binary_operator(rules.subtract)
+    __rsub__ = binary_operator(rules.subtract, True)
+    __mul__ = binary_operator(rules.multiply)
+    __rmul__ = binary_operator(rules.multiply, True)
+    __truediv__ = binary_operator(rules.divide)
+    __rtruediv__ = binary_operator(rules.divide, True)
+    def __pow__(self, other):
+        # like NumPy, x**2 is square(x): one product, in both the value and the derivative
+        if type(other) in (int, float) and other == 2:
+            return rules.square(self)
+        return rules.power(self, other) if _operand(other) else NotImplemented
+
+    __rpow__ = binary_operator(rules.power, True)
+    __matmul__ = binary_operator(rules.matmul)
+    __rmatmul__ = binary_operator(rules.matmul, True)
+
+    def apply_unary(self, prim):
+        return bind(prim, (self,), {})
 
     def __neg__(self):
         return rules.negative(self)
