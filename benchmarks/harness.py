@@ -149,11 +149,11 @@ def _run(fn: Callable[[], Any], number: int) -> float:
     return time.perf_counter() - t0
 
 
-def measure(fn: Callable[[], Any], cfg: RunConfig) -> tuple[list[float], int]:
-    """Per-call times of ``repeats`` timed loops, each at least ``min_time`` long.
+def calibrate(fn: Callable[[], Any], cfg: RunConfig) -> tuple[float, int]:
+    """Like ``timeit``'s autorange: grow the loop count until one loop lasts ``min_time``.
 
-    Like ``timeit``'s autorange: the loop count grows until one loop takes ``min_time``.
-    The garbage collector stays on (a library that makes reference cycles pays for them).
+    Returns (loop time, calls per loop); that loop is the first timed repeat. The garbage
+    collector stays on (a library that makes reference cycles pays for them).
     """
     number = 1
     t = _run(fn, number)
@@ -161,13 +161,22 @@ def measure(fn: Callable[[], Any], cfg: RunConfig) -> tuple[list[float], int]:
         grow = cfg.min_time / max(t, 1e-7) * 1.1
         number = max(number * 2, int(number * min(grow, 100.0)))
         t = _run(fn, number)
-    times = [t / number]  # the calibration loop is a full-length timed repeat already
-    repeats = cfg.repeats
-    if t * repeats > cfg.budget:  # slow entries: fewer repeats, but always 3
-        repeats = max(3, int(cfg.budget / t))
-    for _ in range(repeats - 1):
+    return t, number
+
+
+def measure(fn: Callable[[], Any], cfg: RunConfig) -> tuple[list[float], int]:
+    """Per-call times of ``repeats`` timed loops of one callable (see :func:`calibrate`)."""
+    t, number = calibrate(fn, cfg)
+    times = [t / number]
+    for _ in range(_repeats(t, cfg) - 1):
         times.append(_run(fn, number) / number)
     return times, number
+
+
+def _repeats(loop_time: float, cfg: RunConfig) -> int:
+    if loop_time * cfg.repeats > cfg.budget:  # slow entries: fewer repeats, but always 3
+        return max(3, int(cfg.budget / loop_time))
+    return cfg.repeats
 
 
 def peak_memory(fn: Callable[[], Any]) -> int:
@@ -183,8 +192,20 @@ def peak_memory(fn: Callable[[], Any]) -> int:
     return max(peak - base, 0)
 
 
+def _fail(m: Measurement, exc: Exception) -> None:
+    m.ok = False
+    m.failure = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+    m.extra["traceback"] = traceback.format_exc(limit=6)
+
+
 def run_case(case: Case, cfg: RunConfig, log: Callable[[str], None] = print) -> list[Measurement]:
-    out = []
+    """Warm up, check and time every entry of a case.
+
+    The timed repeats are interleaved (one loop of each entry per round), so that a change
+    in the load of a shared machine falls on all systems alike and the ratios stay fair.
+    """
+    out: list[Measurement] = []
+    live: list[tuple[Measurement, Callable[[], Any], int, list[float], int]] = []
     for entry in case.entries:
         m = Measurement(case.task, case.size, case.size_label, entry.key, entry.label, entry.role)
         out.append(m)
@@ -199,18 +220,32 @@ def run_case(case: Case, cfg: RunConfig, log: Callable[[str], None] = print) -> 
             if entry.check and case.expected is not None:
                 m.error = relative_error(answer, case.expected)
                 m.ok = m.error <= case.rtol
-            times, number = measure(fn, cfg)
-            m.median, m.best = statistics.median(times), min(times)
-            m.repeats, m.number = len(times), number
-            if entry.memory and cfg.memory:
-                m.extra["peak_bytes"] = peak_memory(fn)
+            t, number = calibrate(fn, cfg)
+            live.append((m, fn, number, [t / number], _repeats(t, cfg)))
         except Exception as exc:  # a failing system is reported, never fatal to the run
-            m.ok = False
-            m.failure = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-            m.extra["traceback"] = traceback.format_exc(limit=6)
+            _fail(m, exc)
+    for round_ in range(1, max((r for *_, r in live), default=0)):
+        for m, fn, number, times, repeats in live:
+            if round_ < repeats and m.failure is None:
+                try:
+                    times.append(_run(fn, number) / number)
+                except Exception as exc:
+                    _fail(m, exc)
+    mem = {e.key for e in case.entries if e.memory and cfg.memory}
+    for m, fn, number, times, _ in live:
+        if m.failure is not None:
+            continue
+        m.median, m.best = statistics.median(times), min(times)
+        m.repeats, m.number = len(times), number
+        if m.key in mem:
+            try:
+                m.extra["peak_bytes"] = peak_memory(fn)
+            except Exception as exc:
+                _fail(m, exc)
+    for m in out:
         status = "" if m.ok else ("  FAILED: " + m.failure if m.failure else "  WRONG ANSWER")
         err = "" if m.error is None else f"  err {m.error:.1e}"
-        log(f"  {case.task:<11} {case.size_label:>7}  {entry.label:<34} "
+        log(f"  {case.task:<11} {case.size_label:>7}  {m.label:<40} "
             f"{format_time(m.median):>10}{err}{status}")
     return out
 

@@ -62,7 +62,8 @@ def machine_info() -> dict[str, str]:
         "Python": sys.version.split()[0],
     }
     try:
-        info["load average at start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        info["load average (1, 5, 15 min) when the run ended"] = load
     except OSError:  # pragma: no cover
         pass
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS",
@@ -220,12 +221,16 @@ def profile_text(fn: Callable[[], object], seconds: float = 1.0, top: int = 15) 
     prof.disable()
     buf = io.StringIO()
     stats = pstats.Stats(prof, stream=buf)
+    buf.write("By own time (tottime):\n")
     stats.sort_stats("tottime").print_stats(top)
+    buf.write("By cumulative time (cumtime):\n")
+    stats.sort_stats("cumulative").print_stats(top // 2 + 2)
     text = buf.getvalue()
     for prefix in sorted({str(REPO) + "/", sys.prefix + "/", sys.base_prefix + "/"},
                          key=len, reverse=True):
         text = text.replace(prefix, "")
-    text = re.sub(r"^.*(function calls|Ordered by).*$\n", "", text, flags=re.M)
+    text = re.sub(r"^.*(function calls|Ordered by|List reduced).*$\n", "", text, flags=re.M)
+    text = re.sub(r"\n{3,}", "\n\n", text)
     return f"{calls} calls profiled\n" + text.strip("\n")
 
 

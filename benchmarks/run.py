@@ -163,9 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         plot = args.plot or out.with_name("scaling.png")
         plot = report.scaling_plot(result.measurements, plot) if any(
             m.task in report.PLOTTED for m in result.measurements) else None
-        settings = (f"median and min of {cfg.repeats} repeats (fewer for entries slower than "
-                    f"{cfg.budget:g} s in all), each an autoranged loop of at least "
-                    f"{cfg.min_time:g} s, per-call time = loop time / calls; gc enabled")
+        settings = (f"median and min of {cfg.repeats} repeats (3 or more for entries slower "
+                    f"than {cfg.budget:g} s in all), each an autoranged loop of at least "
+                    f"{cfg.min_time:g} s, per-call time = loop time / calls; the repeats of the "
+                    "systems in one case are interleaved (one loop of each per round), so load "
+                    "from other processes falls on all alike; gc enabled")
         report.write_results(out, result.measurements, result.verdicts,
                              result.systems.versions, result.systems.skipped,
                              _command(argv), args.quick, settings, result.profiles, plot,
