@@ -159,6 +159,10 @@ def test_scalar(name, data):
     fn = dd_function(name)
     want, parts, scale = _vals(name, args)
     assert_close(fn(*args), want, RTOL, scale=scale, what=f"dd.{name} value", inputs=args)
+    np_args = [np.float64(a) for a in args]
+    assert_close(
+        fn(*np_args), want, RTOL, scale=scale, what=f"dd.{name} on np.float64", inputs=args
+    )
     if r.arity == 1:
         got = dd.derivative(fn)(*args)
         assert_close(got, parts[0], drtol(name), what=f"dd.derivative(dd.{name})", inputs=args)
