@@ -6,16 +6,67 @@ nested (:func:`hvp`, :func:`hessian`).
 """
 
 from .dual import Dual
+from .error_study import ErrorStudy, error_study
+from .finite_diff import finite_difference
 from .forward import derivative, jacfwd, jacobian, jvp
 from .ops import (
-    clip, concatenate, cumsum, diff, dot, mean, norm, outer, prod, reshape, stack, sum,
-    transpose, where, zeros_like, ones_like,
+    clip,
+    concatenate,
+    cumsum,
+    diff,
+    dot,
+    mean,
+    norm,
+    ones_like,
+    outer,
+    prod,
+    reshape,
+    stack,
+    sum,
+    transpose,
+    where,
+    zeros_like,
 )
+from .plotting import plot_error_study
 from .reverse import grad, value_and_grad, vjp
 from .rules import (
-    absolute, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cbrt, ceil, cos, cosh,
-    exp, exp2, expm1, floor, hypot, log, log1p, log2, log10, logaddexp, maximum, minimum,
-    power, reciprocal, relu, rint, sigmoid, sign, sin, sinh, softplus, sqrt, square, tan, tanh,
+    absolute,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    cbrt,
+    ceil,
+    cos,
+    cosh,
+    exp,
+    exp2,
+    expm1,
+    floor,
+    hypot,
+    log,
+    log1p,
+    log2,
+    log10,
+    logaddexp,
+    maximum,
+    minimum,
+    power,
+    reciprocal,
+    relu,
+    rint,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    softplus,
+    sqrt,
+    square,
+    tan,
+    tanh,
     trunc,
 )
 from .second_order import hessian, hvp
@@ -24,7 +75,7 @@ abs = absolute  # noqa: A001
 
 __all__ = [
     "Dual", "jvp", "derivative", "jacobian", "jacfwd", "grad", "value_and_grad", "vjp", "hvp",
-    "hessian",
+    "hessian", "finite_difference", "error_study", "ErrorStudy", "plot_error_study",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
     "arccosh", "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
     "cbrt", "square", "reciprocal", "absolute", "abs", "sign", "floor", "ceil", "rint", "trunc",

@@ -123,7 +123,7 @@ def fit(t, out, batch):
         return t
     from .ops import broadcast_to  # noqa: PLC0415
 
-    return broadcast_to(t, want)
+    return broadcast_to(t, shape=want)
 
 
 def scale(p, t):

@@ -11,26 +11,38 @@ import math
 import numpy as np
 
 from .core import WRAPPERS, ndim, shape, strip
+from .rules import _axis as normalize_axis
 from .rules import (
     absolute,
     amax,
     amin,
-    broadcast_to,
     det,
-    concatenate as _concatenate,
-    cumsum as _cumsum,
-    getitem as _getitem,
     matmul,
     multiply,
-    reshape as _reshape,
     set_index,
     solve,
     sqrt,
     sum_,
-    transpose as _transpose,
     where,
 )
-from .rules import _axis as normalize_axis
+from .rules import (
+    broadcast_to as _broadcast_to,
+)
+from .rules import (
+    concatenate as _concatenate,
+)
+from .rules import (
+    cumsum as _cumsum,
+)
+from .rules import (
+    getitem as _getitem,
+)
+from .rules import (
+    reshape as _reshape,
+)
+from .rules import (
+    transpose as _transpose,
+)
 
 __all__ = [
     "broadcast_to", "clip", "concatenate", "cumsum", "det", "diff", "dot", "expand_dims",
@@ -105,6 +117,11 @@ def reshape(x, shape, *more):
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     return _reshape(x, shape=tuple(shape))
+
+
+def broadcast_to(x, shape):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return _broadcast_to(x, shape=shape)
 
 
 def ravel(x):

@@ -32,12 +32,17 @@ class Primitive:
     """Base class: a named operation with a NumPy implementation."""
 
     kind = "custom"
+    #: how many array arguments it takes (None: any number); parameters go by keyword.
+    nargs = 1
 
     def __init__(self, name, impl):
         self.name = name
         self.impl = impl
 
     def __call__(self, *args, **params):
+        if self.nargs is not None and len(args) != self.nargs:
+            raise TypeError(f"{self.name} takes {self.nargs} array argument(s), got {len(args)} "
+                            "(parameters go by keyword)")
         for a in args:
             if type(a) in WRAPPERS:
                 return bind(self, args, params)
@@ -158,7 +163,7 @@ def unbroadcast(g, s):
         lead + i for i, n in enumerate(s) if n == 1 and gs[lead + i] != 1
     )
     r = sum_(g, axis=axes) if axes else g
-    return r if s == () else reshape(r, s)
+    return r if s == () else reshape(r, shape=s)
 
 
 class Linear(Primitive):
@@ -171,8 +176,9 @@ class Linear(Primitive):
 
     kind = "linear"
 
-    def __init__(self, name, impl, transpose, batched, broadcasts=False):
+    def __init__(self, name, impl, transpose, batched, broadcasts=False, nargs=1):
         self.name = name
+        self.nargs = nargs
         self.impl = impl
         self.transpose = transpose
         self.batched = batched
@@ -194,8 +200,9 @@ class Linear(Primitive):
 class Custom(Primitive):
     """An operation with its jvp and vjp given explicitly (see each use for the reason)."""
 
-    def __init__(self, name, impl, jvp, vjp):
+    def __init__(self, name, impl, jvp, vjp, nargs=1):
         self.name = name
+        self.nargs = nargs
         self.impl = impl
         self._jvp = jvp
         self._vjp = vjp

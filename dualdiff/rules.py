@@ -68,7 +68,7 @@ def indicator(cond):
 
 
 def _sign(x):
-    return x if x != x else float((x > 0) - (x < 0))
+    return x if x != x else float(x > 0) - float(x < 0)
 
 
 def _sigmoid(x):
@@ -175,15 +175,18 @@ sin = unary("sin", math.sin, np.sin, lambda x, out: cos(x), cmath.sin)
 cos = unary("cos", math.cos, np.cos, lambda x, out: -sin(x), cmath.cos)
 tan = unary("tan", math.tan, np.tan, lambda x, out: 1.0 + out * out, cmath.tan)
 arcsin = unary(
-    "arcsin", math.asin, np.arcsin, lambda x, out: reciprocal(sqrt(1.0 - x * x)), cmath.asin
+    "arcsin", math.asin, np.arcsin, lambda x, out: reciprocal(sqrt((1.0 - x) * (1.0 + x))),
+    cmath.asin,
 )
 arccos = unary(
-    "arccos", math.acos, np.arccos, lambda x, out: -reciprocal(sqrt(1.0 - x * x)), cmath.acos
+    "arccos", math.acos, np.arccos, lambda x, out: -reciprocal(sqrt((1.0 - x) * (1.0 + x))),
+    cmath.acos,
 )
 arctan = unary("arctan", math.atan, np.arctan, lambda x, out: reciprocal(1.0 + x * x), cmath.atan)
 sinh = unary("sinh", math.sinh, np.sinh, lambda x, out: cosh(x), cmath.sinh)
 cosh = unary("cosh", math.cosh, np.cosh, lambda x, out: sinh(x), cmath.cosh)
-tanh = unary("tanh", math.tanh, np.tanh, lambda x, out: 1.0 - out * out, cmath.tanh)
+# sech^2 from cosh, not 1 - tanh^2: that cancels where |tanh x| is near 1
+tanh = unary("tanh", math.tanh, np.tanh, lambda x, out: reciprocal(square(cosh(x))), cmath.tanh)
 arcsinh = unary(
     "arcsinh", math.asinh, np.arcsinh, lambda x, out: reciprocal(sqrt(x * x + 1.0)), cmath.asinh
 )
@@ -195,11 +198,12 @@ arccosh = unary(
     cmath.acosh,
 )
 arctanh = unary(
-    "arctanh", math.atanh, np.arctanh, lambda x, out: reciprocal(1.0 - x * x), cmath.atanh
+    "arctanh", math.atanh, np.arctanh, lambda x, out: reciprocal((1.0 - x) * (1.0 + x)),
+    cmath.atanh,
 )
 exp = unary("exp", math.exp, np.exp, lambda x, out: out, cmath.exp)
 exp2 = unary("exp2", _exp2, np.exp2, lambda x, out: _LN2 * out)
-expm1 = unary("expm1", math.expm1, np.expm1, lambda x, out: out + 1.0)
+expm1 = unary("expm1", math.expm1, np.expm1, lambda x, out: exp(x))
 log = unary("log", math.log, np.log, lambda x, out: reciprocal(x), cmath.log)
 log2 = unary("log2", math.log2, np.log2, lambda x, out: reciprocal(_LN2 * x))
 log10 = unary("log10", math.log10, np.log10, lambda x, out: reciprocal(_LN10 * x), cmath.log10)
@@ -211,7 +215,8 @@ reciprocal = unary(
     "reciprocal", lambda x: 1.0 / x, np.reciprocal, lambda x, out: -out * out, lambda x: 1.0 / x
 )
 absolute = unary("absolute", abs, np.absolute, lambda x, out: _abs_partial(x), abs)
-sigmoid = unary("sigmoid", _sigmoid, _np_sigmoid, lambda x, out: out * (1.0 - out))
+# sigma(x) sigma(-x), not out (1 - out): that cancels for large x
+sigmoid = unary("sigmoid", _sigmoid, _np_sigmoid, lambda x, out: out * sigmoid(-x))
 softplus = unary("softplus", _softplus, _np_softplus, lambda x, out: sigmoid(x))
 relu = unary(
     "relu", lambda x: max(x, 0.0), lambda x: np.maximum(x, 0.0), lambda x, out: indicator(x > 0)
@@ -264,7 +269,9 @@ reshape = _register(
     Linear(
         "reshape",
         _reshape_impl,
-        lambda out_bar, primals, out, wants, shape: [reshape(out_bar, np.shape(strip(primals[0])))],
+        lambda out_bar, primals, out, wants, shape: [
+            reshape(out_bar, shape=np.shape(strip(primals[0])))
+        ],
         lambda params, primals, out, batch: {"shape": (batch,) + np.shape(strip(out))},
     )
 )
@@ -273,7 +280,9 @@ broadcast_to = _register(
     Linear(
         "broadcast_to",
         lambda x, shape: np.broadcast_to(x, shape),
-        lambda out_bar, primals, out, wants, shape: [unbroadcast(out_bar, np.shape(strip(primals[0])))],
+        lambda out_bar, primals, out, wants, shape: [
+            unbroadcast(out_bar, np.shape(strip(primals[0])))
+        ],
         lambda params, primals, out, batch: {"shape": (batch,) + tuple(params["shape"])},
         broadcasts=True,
     )
@@ -290,7 +299,7 @@ def _transpose_batched(params, primals, out, batch):
 def _transpose_transpose(out_bar, primals, out, wants, axes):
     nd = ndim(primals[0])
     axes = tuple(reversed(range(nd))) if axes is None else _axis(axes, nd)
-    return [transpose(out_bar, tuple(np.argsort(axes)))]
+    return [transpose(out_bar, axes=tuple(int(i) for i in np.argsort(axes)))]
 
 
 transpose = _register(
@@ -307,8 +316,8 @@ def _sum_transpose(out_bar, primals, out, wants, axis=None, keepdims=False):
     s = np.shape(strip(primals[0]))
     if not keepdims:
         kept = tuple(1 if i in _axis(axis, len(s)) else n for i, n in enumerate(s))
-        out_bar = reshape(out_bar, kept)
-    return [broadcast_to(out_bar, s)]
+        out_bar = reshape(out_bar, shape=kept)
+    return [broadcast_to(out_bar, shape=s)]
 
 
 sum_ = _register(
@@ -326,7 +335,7 @@ sum_ = _register(
 
 def _cumsum_transpose(out_bar, primals, out, wants, axis):
     flip = (slice(None),) * axis + (slice(None, None, -1),)
-    return [getitem(cumsum(getitem(out_bar, flip), axis=axis), flip)]
+    return [getitem(cumsum(getitem(out_bar, index=flip), axis=axis), index=flip)]
 
 
 cumsum = _register(
@@ -343,7 +352,8 @@ def _concat_transpose(out_bar, primals, out, wants, axis):
     cuts, start = [], 0
     for x, w in zip(primals, wants):
         n = shape(x)[axis]
-        cuts.append(getitem(out_bar, (slice(None),) * axis + (slice(start, start + n),)) if w else None)
+        index = (slice(None),) * axis + (slice(start, start + n),)
+        cuts.append(getitem(out_bar, index=index) if w else None)
         start += n
     return cuts
 
@@ -354,6 +364,7 @@ concatenate = _register(
         lambda *xs, axis: np.concatenate(xs, axis=axis),
         _concat_transpose,
         lambda params, primals, out, batch: {"axis": params["axis"] + 1},
+        nargs=None,
     )
 )
 
@@ -374,6 +385,7 @@ where_ = _register(
         _where_transpose,
         lambda params, primals, out, batch: params,
         broadcasts=True,
+        nargs=2,
     )
 )
 
@@ -465,7 +477,9 @@ def _set_index_vjp(out_bar, primals, out, wants, index):
 
 #: ``x`` with ``x[index] = v``, as a new array (the forward and reverse rules are each one
 #: line, but the batch axis must be fitted to the selection, which ``Linear`` cannot know).
-set_index = _register(Custom("set_index", _set_index_impl, _set_index_jvp, _set_index_vjp))
+set_index = _register(
+    Custom("set_index", _set_index_impl, _set_index_jvp, _set_index_vjp, nargs=2)
+)
 
 
 # --- custom rules: bilinear products, solve, extrema ---------------------------------------
@@ -473,7 +487,7 @@ set_index = _register(Custom("set_index", _set_index_impl, _set_index_jvp, _set_
 
 def _mT(a):
     nd = ndim(a)
-    return transpose(a, tuple(range(nd - 2)) + (nd - 1, nd - 2))
+    return transpose(a, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def _matmul_impl(a, b):
@@ -531,7 +545,7 @@ def _matmul_vjp(out_bar, primals, out, wants):
     return [da, db]
 
 
-matmul = _register(Custom("matmul", _matmul_impl, _matmul_jvp, _matmul_vjp))
+matmul = _register(Custom("matmul", _matmul_impl, _matmul_jvp, _matmul_vjp, nargs=2))
 
 
 def _solve_jvp(primals, tangents, out, batch):
@@ -557,7 +571,7 @@ def _solve_batched(a, rhs, b, batch):
     if batch is None or ndim(b) > 1:
         return solve(a, rhs)
     # a batch of right-hand sides: solve them as the columns of one matrix
-    return transpose(solve(a, transpose(rhs, (1, 0))), (1, 0))
+    return transpose(solve(a, transpose(rhs, axes=(1, 0))), axes=(1, 0))
 
 
 def _solve_vjp(out_bar, primals, out, wants):
@@ -575,7 +589,9 @@ def _solve_vjp(out_bar, primals, out, wants):
     return [a_bar, b_bar if wants[1] else None]
 
 
-solve = _register(Custom("solve", lambda a, b: np.linalg.solve(a, b), _solve_jvp, _solve_vjp))
+solve = _register(
+    Custom("solve", lambda a, b: np.linalg.solve(a, b), _solve_jvp, _solve_vjp, nargs=2)
+)
 
 
 def _det_jvp(primals, tangents, out, batch):
