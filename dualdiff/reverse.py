@@ -12,21 +12,23 @@ from .tape import Tape, Var
 
 
 def _record(f, x, args):
+    """Run ``f`` on a fresh tape; returns ``x``, the tape, the input's node and ``f(x)``."""
     x = as_plain(x, "x")
     tape = Tape(new_level())
     xv = tape.leaf(x)
+    leaf = xv.index  # f may rebind xv (``x[0] = ...``); the input stays this node
     out = f(xv, *args)
     check_output(out)
     if isinstance(out, (tuple, list)):
         raise TypeError("reverse mode needs f to return one number or array, not a tuple")
-    return x, tape, xv, out
+    return x, tape, leaf, out
 
 
-def _pull(tape, xv, x, out, seed):
-    """The adjoint of the input ``xv`` when ``out`` has adjoint ``seed``."""
+def _pull(tape, leaf, x, out, seed):
+    """The adjoint of the input node ``leaf`` when ``out`` has adjoint ``seed``."""
     if not (type(out) is Var and out.tape is tape):
         return zeros(x, None)
-    (g,) = tape.backward(out.index, seed, [xv.index])
+    (g,) = tape.backward(out.index, seed, [leaf])
     if g is None:
         return zeros(x, None)
     if type(g) not in WRAPPERS and shape(x) == () and isinstance(x, float):
@@ -49,14 +51,14 @@ def value_and_grad(f):
     """
 
     def vg(x, *args):
-        x, tape, xv, out = _record(f, x, args)
+        x, tape, leaf, out = _record(f, x, args)
         if shape(out) != ():
             raise ValueError(f"grad needs f to return a scalar, got shape {shape(out)}; "
                              "use dd.vjp or dd.jacobian for vector outputs")
         value = _value(out, tape)
         if np.iscomplexobj(np.asarray(_strip_value(value))):
             raise TypeError("grad needs a real-valued f; for complex outputs use dd.vjp")
-        return value, _pull(tape, xv, x, out, 1.0)
+        return value, _pull(tape, leaf, x, out, 1.0)
 
     return vg
 
@@ -95,13 +97,13 @@ def vjp(f, x, *args):
     >>> pullback(np.array([1.0, 1.0]))
     array([1., 2.])
     """
-    x, tape, xv, out = _record(f, x, args)
+    x, tape, leaf, out = _record(f, x, args)
 
     def pullback(w):
         w = as_plain(w, "cotangent")
         if shape(w) != shape(out):
             raise ValueError(f"cotangent of shape {shape(w)} does not match the output's "
                              f"shape {shape(out)}")
-        return _pull(tape, xv, x, out, w)
+        return _pull(tape, leaf, x, out, w)
 
     return _value(out, tape), pullback

@@ -212,7 +212,11 @@ sqrt = unary("sqrt", math.sqrt, np.sqrt, lambda x, out: 0.5 * reciprocal(out), c
 cbrt = unary("cbrt", _cbrt, np.cbrt, lambda x, out: reciprocal(3.0 * out * out))
 square = unary("square", lambda x: x * x, np.square, lambda x, out: 2.0 * x, lambda x: x * x)
 reciprocal = unary(
-    "reciprocal", lambda x: 1.0 / x, np.reciprocal, lambda x, out: -out * out, lambda x: 1.0 / x
+    "reciprocal",
+    lambda x: 1.0 / x,
+    lambda x: np.true_divide(1.0, x),  # np.reciprocal of an integer array is integer
+    lambda x, out: -out * out,
+    lambda x: 1.0 / x,
 )
 absolute = unary("absolute", abs, np.absolute, lambda x, out: _abs_partial(x), abs)
 # sigma(x) sigma(-x), not out (1 - out): that cancels for large x
@@ -529,6 +533,8 @@ def _matmul_vjp(out_bar, primals, out, wants):
 
     a, b = primals
     g = out_bar
+    if ndim(a) == 1 and ndim(b) == 1:
+        return [g * b if wants[0] else None, g * a if wants[1] else None]
     a2 = expand_dims(a, 0) if ndim(a) == 1 else a
     b2 = expand_dims(b, -1) if ndim(b) == 1 else b
     if ndim(a) == 1:
