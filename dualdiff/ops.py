@@ -268,7 +268,9 @@ def norm(x, ord=None, axis=None, keepdims=False):
     """``np.linalg.norm`` for the vector norms ``ord`` in (None, 1, 2, inf, -inf) and the
     Frobenius norm of a matrix.  At zero the gradient of the 2-norm is taken as 0."""
     if ord in (None, 2, "fro") and (ord != 2 or axis is not None or ndim(x) == 1):
-        return sqrt(sum_(_abs2(x), axis=axis, keepdims=keepdims))
+        s = sum_(_abs2(x), axis=axis, keepdims=keepdims)
+        # selecting (not multiplying) keeps sqrt's infinite slope at 0 out of the derivative
+        return where(s == 0, 0.0, sqrt(s))
     if ndim(x) == 1 or axis is not None:
         if ord == 1:
             return sum_(absolute(x), axis=axis, keepdims=keepdims)

@@ -128,7 +128,12 @@ class Elementwise(Primitive):
         p = self.partials[i]
         if type(p) is int:
             return t if p == 1 else -t
-        return scale(p(*primals, out), t)
+        if type(out) is float:
+            return scale(p(*primals, out), t)
+        # a partial may divide by zero where a convention (or ``scale``) then decides: that is
+        # not the user's floating-point error, so NumPy is not to warn or raise about it
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return scale(p(*primals, out), t)
 
     def jvp(self, primals, tangents, out, batch):
         total = None

@@ -415,7 +415,9 @@ def _batched_index(index):
 
 
 def _getitem_impl(x, index):
-    return x[index]
+    r = x[index]
+    # an element of a float array is a Python float, so scalar code keeps its fast path
+    return float(r) if type(r) is np.float64 else r
 
 
 getitem = _register(
