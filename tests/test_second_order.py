@@ -171,6 +171,9 @@ FAMILY = {
     "python loop": (looped, looped_H, looped_Habs),
 }
 FAMILY_PARAMS = [pytest.param(*case, id=name) for name, case in FAMILY.items()]
+# The hypothesis properties skip the second spelling of the logistic loss: the same math as
+# the softplus one, it only costs time (the suite must stay fast on a 2-core machine).
+PROPERTY_PARAMS = [p for p in FAMILY_PARAMS if p.id != "logistic (logaddexp)"]
 
 
 vectors = hnp.arrays(np.float64, N, elements=st.floats(-2.0, 2.0))
@@ -265,7 +268,7 @@ def test_hvp_twice_gives_the_same_answer():
 # --- properties (hypothesis) ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("f, H, Habs", FAMILY_PARAMS)
+@pytest.mark.parametrize("f, H, Habs", PROPERTY_PARAMS)
 @given(x=vectors, u=vectors, v=vectors)
 def test_hvp_is_symmetric(f, H, Habs, x, u, v):
     lhs = float(np.sum(u * dd.hvp(f, x, v)))
@@ -274,7 +277,7 @@ def test_hvp_is_symmetric(f, H, Habs, x, u, v):
     assert abs(lhs - rhs) <= RTOL * scale, (lhs, rhs, scale)
 
 
-@pytest.mark.parametrize("f, H, Habs", FAMILY_PARAMS)
+@pytest.mark.parametrize("f, H, Habs", PROPERTY_PARAMS)
 @given(x=vectors, v=vectors, w=vectors, a=st.floats(-3.0, 3.0), b=st.floats(-3.0, 3.0))
 def test_hvp_is_linear_in_v(f, H, Habs, x, v, w, a, b):
     got = dd.hvp(f, x, a * v + b * w)
@@ -283,7 +286,7 @@ def test_hvp_is_linear_in_v(f, H, Habs, x, v, w, a, b):
     rel_check(got, expected, Habs(x) @ (abs(a) * np.abs(v) + abs(b) * np.abs(w)))
 
 
-@pytest.mark.parametrize("f, H, Habs", FAMILY_PARAMS)
+@pytest.mark.parametrize("f, H, Habs", PROPERTY_PARAMS)
 @given(x=vectors)
 def test_hvp_with_unit_vector_is_column_of_hessian(f, H, Habs, x):
     full = dd.hessian(f)(x)
@@ -292,7 +295,7 @@ def test_hvp_with_unit_vector_is_column_of_hessian(f, H, Habs, x):
         rel_check(dd.hvp(f, x, np.eye(N)[i]), full[:, i], Habs(x)[:, i], what=f"column {i}")
 
 
-@pytest.mark.parametrize("f, H, Habs", FAMILY_PARAMS)
+@pytest.mark.parametrize("f, H, Habs", PROPERTY_PARAMS)
 @given(x=vectors)
 def test_grad_equals_jacobian_of_scalar_function(f, H, Habs, x):
     g = dd.grad(f)(x)
@@ -303,7 +306,7 @@ def test_grad_equals_jacobian_of_scalar_function(f, H, Habs, x):
     rel_check(g, j, scale)
 
 
-@pytest.mark.parametrize("f, H, Habs", FAMILY_PARAMS)
+@pytest.mark.parametrize("f, H, Habs", PROPERTY_PARAMS)
 @given(x=vectors)
 def test_every_route_to_the_hessian_agrees(f, H, Habs, x):
     scale = Habs(x)
