@@ -5,14 +5,19 @@ derivatives); its tangent has the primal's shape, or one extra leading axis hold
 of directions.  A ``None`` tangent is a symbolic zero: no work, and no ``0 * inf``.
 """
 
+import numpy as np
+
 from . import rules
 from .core import WRAPPERS, as_plain, bind, shape, zeros
 from .primitive import MATH_ERRORS
 from .wrapper import Wrapper, binary_operator
 
+#: primal types that take the scalar short path (``math`` accepts both)
+_REALS = (float, np.float64)
+
 
 def _scalar_binary(prim, reflected=False):
-    """An operator with a fast path for unbatched Duals over Python floats.
+    """An operator with a fast path for unbatched Duals over real scalars.
 
     Python overhead is what a scalar dual-number library wins or loses on, so the common case
     skips the generic dispatch; it still takes its values and partials from the rule table.
@@ -22,32 +27,45 @@ def _scalar_binary(prim, reflected=False):
 
     def op(self, other):
         a = self.primal
-        if type(a) is float and self.batch is None:
+        if type(a) in _REALS and self.batch is None:
             to = type(other)
             try:
                 if to is Dual:
                     b = other.primal
-                    if other.level == self.level and type(b) is float and other.batch is None:
+                    if other.level == self.level and type(b) in _REALS and other.batch is None:
                         out = math_fn(a, b)
                         ta, tb = self._tangent, other._tangent
                         t = None if ta is None else term(0, (a, b), out, ta)
                         if tb is not None:
                             t2 = term(1, (a, b), out, tb)
                             t = t2 if t is None else t + t2
-                        return Dual._new(out, t, self.level, None)
-                elif to is float or to is int:
+                        return _make(out, t, self.level)
+                elif to in _REALS or to is int:
                     args = (other, a) if reflected else (a, other)
                     out = math_fn(*args)
                     t = self._tangent
                     if t is not None:
                         t = term(1 if reflected else 0, args, out, t)
-                    return Dual._new(out, t, self.level, None)
+                    return _make(out, t, self.level)
             except MATH_ERRORS:
                 pass
         return generic(self, other)
 
     op.__name__ = generic.__name__
     return op
+
+
+def _make(primal, tangent, level):
+    """An unbatched Dual, without validation (the scalar short path)."""
+    d = _new_object(Dual)
+    d.primal = primal
+    d._tangent = tangent
+    d.level = level
+    d.batch = None
+    return d
+
+
+_new_object = object.__new__
 
 
 class Dual(Wrapper):
@@ -117,14 +135,13 @@ class Dual(Wrapper):
     def apply_unary(self, prim):
         """``prim(self)``; unbatched Duals over Python floats take a short path."""
         x = self.primal
-        if type(x) is float and self.batch is None:
+        if type(x) in _REALS and self.batch is None:
             try:
                 out = prim.math_fn(x)
             except MATH_ERRORS:
                 return bind(prim, (self,), {})
             t = self._tangent
-            return Dual._new(out, None if t is None else prim.term(0, (x,), out, t), self.level,
-                             None)
+            return _make(out, None if t is None else prim.term(0, (x,), out, t), self.level)
         return bind(prim, (self,), {})
 
     def __neg__(self):
