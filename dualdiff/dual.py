@@ -17,52 +17,58 @@ _REALS = (float, np.float64)
 
 
 def _scalar_binary(prim, reflected=False):
-    """An operator with a fast path for unbatched Duals over real scalars.
+    """An operator with a short path for unbatched Duals over real scalars.
 
     Python overhead is what a scalar dual-number library wins or loses on, so the common case
     skips the generic dispatch; it still takes its values and partials from the rule table.
     """
     generic = binary_operator(prim, reflected)
-    math_fn, term = prim.math_fn, prim.term
+    math_fn = prim.math_fn
+    px, py = prim.partials
 
     def op(self, other):
         a = self.primal
-        if type(a) in _REALS and self.batch is None:
-            to = type(other)
-            try:
-                if to is Dual:
-                    b = other.primal
-                    if other.level == self.level and type(b) in _REALS and other.batch is None:
-                        out = math_fn(a, b)
-                        ta, tb = self._tangent, other._tangent
-                        t = None if ta is None else term(0, (a, b), out, ta)
-                        if tb is not None:
-                            t2 = term(1, (a, b), out, tb)
-                            t = t2 if t is None else t + t2
-                        return _make(out, t, self.level)
-                elif to in _REALS or to is int:
-                    args = (other, a) if reflected else (a, other)
-                    out = math_fn(*args)
-                    t = self._tangent
-                    if t is not None:
-                        t = term(1 if reflected else 0, args, out, t)
-                    return _make(out, t, self.level)
-            except MATH_ERRORS:
-                pass
-        return generic(self, other)
+        if self.batch is not None or type(a) not in _REALS:
+            return generic(self, other)
+        to = type(other)
+        if to is Dual:
+            y = other.primal
+            if other.level != self.level or type(y) not in _REALS or other.batch is not None:
+                return generic(self, other)
+            x, tx, ty = a, self._tangent, other._tangent
+        elif to in _REALS or to is int:
+            if reflected:
+                x, y, tx, ty = other, a, None, self._tangent
+            else:
+                x, y, tx, ty = a, other, self._tangent, None
+        else:
+            return generic(self, other)
+        try:
+            out = math_fn(x, y)
+        except MATH_ERRORS:
+            return generic(self, other)
+        t = None
+        if tx is not None:
+            t = _scalar_term(px, tx, x, y, out)
+        if ty is not None:
+            t2 = _scalar_term(py, ty, x, y, out)
+            t = t2 if t is None else t + t2
+        d = _new_object(Dual)
+        d.primal, d._tangent, d.level, d.batch = out, t, self.level, None
+        return d
 
     op.__name__ = generic.__name__
     return op
 
 
-def _make(primal, tangent, level):
-    """An unbatched Dual, without validation (the scalar short path)."""
-    d = _new_object(Dual)
-    d.primal = primal
-    d._tangent = tangent
-    d.level = level
-    d.batch = None
-    return d
+def _scalar_term(p, t, *args):
+    """``partial(*args) * t`` on the short path; a zero tangent stays zero (see core.scale)."""
+    if type(p) is int:
+        return t if p == 1 else -t
+    r = p(*args) * t
+    if r != r and type(r) is float and t == 0:
+        return 0.0
+    return r
 
 
 _new_object = object.__new__
@@ -141,7 +147,11 @@ class Dual(Wrapper):
             except MATH_ERRORS:
                 return bind(prim, (self,), {})
             t = self._tangent
-            return _make(out, None if t is None else prim.term(0, (x,), out, t), self.level)
+            if t is not None:
+                t = _scalar_term(prim.partials[0], t, x, out)
+            d = _new_object(Dual)
+            d.primal, d._tangent, d.level, d.batch = out, t, self.level, None
+            return d
         return bind(prim, (self,), {})
 
     def __neg__(self):

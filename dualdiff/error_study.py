@@ -1,11 +1,14 @@
 """The error study: finite differences against the exact AD derivative, step size by step size.
 
 A difference quotient of order ``p`` makes a truncation error ``~ C_t h**p`` that shrinks with
-the step ``h`` and a rounding error ``~ C_r eps |f| / h`` that grows as ``h`` shrinks (the two
-values of ``f`` agree in more and more digits, and the subtraction cancels them). The sum is a
-V on log-log axes whose bottom, near ``h = eps**(1/(p+1))``, is the best a method can do:
-about ``sqrt(eps)`` for the forward difference and ``eps**(2/3)`` for the central one. The
-complex step subtracts nothing and, like automatic differentiation, reaches ``eps``.
+the step ``h`` and a rounding error ``~ C_r eps (|f| + |x| |f'|) / h`` that grows as ``h``
+shrinks: the values of ``f`` agree in more and more digits and the subtraction cancels them,
+leaving their rounding errors, both those of the computed values (``eps |f|``) and those of the
+rounded arguments (``x + h`` is not exact, nor are the arguments formed inside ``f``, and ``f``
+turns an argument error ``delta`` into ``f' delta``). The sum is a V on log-log axes whose
+bottom, near ``h = eps**(1/(p+1))``, is the best a method can do: about ``sqrt(eps)`` for the
+forward difference and ``eps**(2/3)`` for the central one. The complex step subtracts nothing
+and, like automatic differentiation, reaches ``eps``.
 """
 
 from __future__ import annotations
@@ -40,9 +43,10 @@ TRUNCATION = {
     "complex": (3, 1 / 6, 2),
 }
 
-# Rounding model: each value of f carries a relative error of about u = eps/2, and the
-# stencil's weights add them up: u |f| sum|w| / h. The complex step cancels nothing; its only
-# rounding is u |f'|.
+# Rounding model (see error_study's docstring): each computed value of f is the exact value at
+# an argument perturbed by a relative u = eps/2, itself perturbed by a relative u, so it is off
+# by about u (|f| + |x| |f'|); the stencil's weights add these up, sum|w_k| / h times. The
+# quotient itself is rounded too: u |f'|, the complex step's only rounding (it cancels nothing).
 ROUNDING_WEIGHT = {"forward": 2.0, "backward": 2.0, "central": 1.0, "central4": 1.5}
 
 # The complex step must agree with AD or with a central difference at its balanced step

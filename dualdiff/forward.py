@@ -39,6 +39,19 @@ def _batch_of(primal, tangent, i):
                      f"{ps} nor a batch (k,) + {ps}")
 
 
+def _scalar_seeds(primals, tangents, level):
+    """Duals for all-float arguments (the common scalar case), else None.
+
+    An exactly-zero seed is a symbolic zero: no work downstream.
+    """
+    args = []
+    for p, t in zip(primals, tangents):
+        if type(p) is not float or type(t) is not float:
+            return None
+        args.append(Dual._new(p, t if t else None, level, None))
+    return args
+
+
 def jvp(f, primals, tangents):
     """Value and Jacobian-vector product of ``f`` in one forward pass.
 
@@ -57,11 +70,9 @@ def jvp(f, primals, tangents):
     if len(primals) != len(tangents):
         raise ValueError(f"{len(primals)} primals but {len(tangents)} tangents")
     level = new_level()
-    if all(type(p) is float and type(t) is float for p, t in zip(primals, tangents)):
-        # scalar fast path; an exactly-zero seed is a symbolic zero (no work downstream)
-        args = [Dual._new(p, t if t else None, level, None) for p, t in zip(primals, tangents)]
-        batch = None
-    else:
+    batch = None
+    args = _scalar_seeds(primals, tangents, level)
+    if args is None:
         primals = [as_plain(p, f"primal {i}") for i, p in enumerate(primals)]
         tangents = [as_plain(t, f"tangent {i}") for i, t in enumerate(tangents)]
         batches = {_batch_of(p, t, i) for i, (p, t) in enumerate(zip(primals, tangents))}
