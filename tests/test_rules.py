@@ -277,6 +277,24 @@ def test_broadcasting(name, data):
     x = data.draw(arrays(domain(name, 0), sx))
     y = data.draw(arrays(domain(name, 1), sy))
     tx, ty = data.draw(tangents(sx)), data.draw(tangents(sy))
+    _check_broadcasting(name, x, y, tx, ty)
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_broadcasting_3x1_with_4(name, rng):
+    """The case named in the brief, on every run (hypothesis need not draw it)."""
+
+    def sample(arg, shape):
+        intervals = DOMAINS[name][arg]
+        lo, hi = intervals[rng.integers(len(intervals))]
+        return rng.uniform(lo, hi, size=shape)
+
+    x, y = sample(0, (3, 1)), sample(1, (4,))
+    _check_broadcasting(name, x, y, rng.normal(size=(3, 1)), rng.normal(size=(4,)))
+
+
+def _check_broadcasting(name, x, y, tx, ty):
+    sx, sy = np.shape(x), np.shape(y)
     fn = dd_function(name)
     out_shape = np.broadcast_shapes(sx, sy)
     want, (px, py), scale = _vals(name, (x, y))
