@@ -62,17 +62,12 @@ def ndim(x):
     return x.ndim if type(x) in WRAPPERS else np.ndim(x)
 
 
-def check_numeric(x, what):
-    """Raise ``TypeError`` unless ``x`` is a number or a numeric array (or a wrapper)."""
-    if type(x) in WRAPPERS or isinstance(x, SCALARS):
-        return
-    if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biufc":
-        return
-    raise TypeError(f"{what} must be a number or a numeric NumPy array, got {type(x).__name__}")
+def as_plain(x, what, copy=False):
+    """User input as a float, complex, or float/complex ndarray (ints promoted).
 
-
-def as_plain(x, what):
-    """Convert user input to a float, complex or float/complex ndarray (always a copy)."""
+    Drivers never write into their inputs, so arrays are copied only when ``copy`` is set
+    (a user's ``Dual`` owns its arrays).
+    """
     if type(x) in WRAPPERS:
         return x
     if isinstance(x, (bool, np.bool_)):
@@ -83,11 +78,9 @@ def as_plain(x, what):
         return complex(x)
     if isinstance(x, (list, tuple)):
         x = np.asarray(x)
-    if isinstance(x, (np.ndarray, np.generic)):
-        if x.dtype.kind in "biuf":
-            return np.array(x, dtype=np.result_type(x.dtype, np.float64))
-        if x.dtype.kind == "c":
-            return np.array(x)
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biufc":
+        dtype = x.dtype if x.dtype.kind == "c" else np.result_type(x.dtype, np.float64)
+        return np.array(x, dtype=dtype) if copy else np.asarray(x, dtype=dtype)
     raise TypeError(f"{what} must be a number or a numeric array, got {type(x).__name__}")
 
 
@@ -133,6 +126,8 @@ def scale(p, t):
     this is checked per element, so each direction of a batch keeps its own value.
     """
     r = p * t
+    if type(p) is float and math.isfinite(p):
+        return r
     if type(r) is np.ndarray:
         if r.dtype.kind in "fc" and math.isnan(abs(np.add.reduce(r, axis=None))):
             return np.where(np.asarray(t) == 0, 0.0, r)

@@ -99,12 +99,12 @@ class Dual(Wrapper):
         if type(primal) in WRAPPERS:
             raise TypeError("the primal of a Dual must be a number or an array, not a wrapper: "
                             "use dd.derivative / dd.jvp to nest derivatives")
-        self.primal = as_plain(primal, "Dual primal")
+        self.primal = as_plain(primal, "Dual primal", copy=True)
         self.level = 0
         self.batch = None
         self._tangent = None
         if tangent is not None:
-            tangent = as_plain(tangent, "Dual tangent")
+            tangent = as_plain(tangent, "Dual tangent", copy=True)
             ps, ts = shape(self.primal), shape(tangent)
             if ts != ps:
                 if ts[1:] != ps or len(ts) != len(ps) + 1:

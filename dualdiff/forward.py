@@ -11,7 +11,7 @@ import numpy as np
 from . import ops
 from .core import as_plain, new_level, shape, zeros
 from .dual import Dual
-from .outputs import check_output, tree_map
+from .outputs import check_output, tree_map, unaliased
 
 #: bound on the memory of one chunk of seed tangents in ``jacobian`` (bytes).
 CHUNK_BYTES = 64 * 2**20
@@ -82,11 +82,12 @@ def jvp(f, primals, tangents):
         batch = batches.pop() if batches else None
         args = [Dual._new(p, t, level, batch) for p, t in zip(primals, tangents)]
     out = f(*args)
-    if type(out) is Dual and out.level == level:
-        return out.primal, out.tangent
+    if type(out) is Dual and out.level == level and type(out.primal) is float and batch is None:
+        return out.primal, out.tangent  # scalars: nothing to alias
     check_output(out)
-    return (tree_map(lambda o: primal_at(o, level), out),
-            tree_map(lambda o: tangent_at(o, level, batch), out))
+    inputs = [*primals, *tangents]
+    return (tree_map(lambda o: unaliased(primal_at(o, level), inputs), out),
+            tree_map(lambda o: unaliased(tangent_at(o, level, batch), inputs), out))
 
 
 def derivative(f):

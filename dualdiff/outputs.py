@@ -24,3 +24,13 @@ def tree_map(fn, out):
     if isinstance(out, (tuple, list)):
         return type(out)(tree_map(fn, o) for o in out)
     return fn(out)
+
+
+def unaliased(result, inputs):
+    """``result`` as an array of its own: copied if it is read-only (a broadcast view) or
+    shares memory with one of the caller's arrays, so writing into it changes nothing else."""
+    if isinstance(result, np.ndarray) and (not result.flags.writeable or any(
+        isinstance(a, np.ndarray) and np.may_share_memory(result, a) for a in inputs
+    )):
+        return result.copy()
+    return result

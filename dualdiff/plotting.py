@@ -71,10 +71,11 @@ def plot_error_study(
     else:
         fig = ax.figure
     floor = _floor(study)
+    top = _top(study, floor)
     for m in study.methods:
-        _draw_method(ax, study, m, floor, models)
+        _draw_method(ax, study, m, floor, top, models)
     _draw_ad(ax, study, floor)
-    _decorate(ax, study, floor, title)
+    _decorate(ax, study, floor, top, title)
     return fig
 
 
@@ -98,7 +99,31 @@ def _floor(study):
     return EPS * scale / 8
 
 
-def _draw_method(ax, study, m, floor, models):
+def _top(study, floor):
+    """The upper limit of the error axis: the largest error, but at most ten derivatives.
+
+    An error of ``10 |f'|`` (1000 % relative) means the method is meaningless at that step, for
+    example the complex step of ``sin(50x)`` at ``h = 1``, whose error is ~1e21. Showing such
+    errors would squash the Vs into the bottom of the figure, so the axis stops at
+    ``10 S`` with ``S = max(|f'|, |f| / T)``, where ``T = max(1, |x|) / |v|`` is the scale
+    of the step (the one :func:`~dualdiff.finite_diff.default_step` uses): ``|f| / T`` stands
+    in for the size of the derivative where it vanishes. Lines above the limit are cut off.
+    """
+    finite = np.concatenate([e[np.isfinite(e)] for e in study.errors.values()] + [[floor]])
+    top = 8 * max(float(finite.max()), 1e3 * floor)
+    step_scale = max(1.0, float(np.max(np.abs(study.x)))) / max(
+        float(np.max(np.abs(study.v))), np.finfo(float).tiny
+    )
+    size = max(
+        float(np.max(np.abs(study.exact), initial=0.0)),
+        float(np.max(np.abs(study.value), initial=0.0)) / step_scale,
+    )
+    if np.isfinite(size) and size > 0:
+        top = min(top, 10 * size)
+    return max(top, 1e3 * floor)
+
+
+def _draw_method(ax, study, m, floor, top, models):
     """One method: measured errors (solid), its best step (marker), its model (dashed)."""
     color = COLORS[m]
     errors = np.maximum(study.errors[m], floor)  # NaN stays NaN: a gap where f failed
@@ -115,7 +140,7 @@ def _draw_method(ax, study, m, floor, models):
             mec=color,
             mew=2,
             zorder=4,
-            clip_on=False,
+            clip_on=best_e > top,  # unclipped at the floor, but never drawn above the axes
         )
     if models:
         model = study.model(m)
@@ -139,7 +164,7 @@ def _draw_ad(ax, study, floor):
     ax.axhline(level, color=AD_COLOR, lw=2.6, label=label, zorder=2.5)
 
 
-def _decorate(ax, study, floor, title):
+def _decorate(ax, study, floor, top, title):
     """Scales, limits, floor line, labels, legend outside the axes, title."""
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -163,8 +188,7 @@ def _decorate(ax, study, floor, title):
         ls="none",
         label="best step of each method",
     )
-    finite = np.concatenate([e[np.isfinite(e)] for e in study.errors.values()] + [[floor]])
-    ax.set_ylim(floor / 4, max(float(finite.max()), 1e3 * floor) * 8)
+    ax.set_ylim(floor / 4, top)
     ax.set_xlim(study.steps[0], study.steps[-1])
     unit = "t, moving x + t·v" if study.directional else "x"
     ax.set_xlabel(f"step size h  [units of {unit}]")
@@ -182,7 +206,7 @@ def _decorate(ax, study, floor, title):
     ax.text(
         0.02,
         0.2,
-        "each V: left arm rounding ≈ ε|f| / h,\n"
+        "each V: left arm rounding ≈ ε·√(f² + (x·f′)²) / h,\n"
         r"right arm truncation ≈ $C\,h^p$ with p = 1 forward,"
         "\n"
         "backward; 2 central, complex; 4 central4",

@@ -7,7 +7,7 @@ nests with every other driver) and runs one backward pass per cotangent.
 import numpy as np
 
 from .core import WRAPPERS, as_plain, new_level, shape, zeros
-from .outputs import check_output
+from .outputs import check_output, unaliased
 from .tape import Tape, Var
 
 
@@ -31,6 +31,7 @@ def _pull(tape, leaf, x, out, seed):
     (g,) = tape.backward(out.index, seed, [leaf])
     if g is None:
         return zeros(x, None)
+    g = unaliased(g, [x, seed])
     if type(g) not in WRAPPERS and shape(x) == () and isinstance(x, float):
         return float(np.real(g)) if not np.iscomplexobj(g) else complex(g)
     return g
