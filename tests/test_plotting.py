@@ -127,3 +127,38 @@ def test_saves_a_png_that_reads_back(figure, tmp_path):
     image = imread(path)
     assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 200
     assert not math.isclose(float(image.std()), 0.0)  # not a blank canvas
+
+
+def test_y_axis_stops_at_ten_derivatives_where_a_method_means_nothing():
+    """sin(50x): the complex step's error at h = 1 is ~1e21; the axis must not follow it."""
+    study = error_study(lambda x: dd.sin(50 * x), 1.0, name="sin(50x)")
+    assert np.nanmax(study.errors["complex"]) > 1e15
+    ax = plot_error_study(study).axes[0]
+    low, high = ax.get_ylim()
+    assert high == pytest.approx(10 * abs(study.exact))
+    # the interesting region (every best error, the AD line) is inside, and spans decades
+    best = [e for e in study.best_error.values() if e > 0]
+    assert all(low < e < high for e in best) and low < study.ad_error < high
+    assert math.log10(high / min(best)) < 15  # not the ~33 decades up to 1e21
+
+
+def test_y_axis_follows_the_data_when_every_error_is_small(study):
+    ax = plot_error_study(study).axes[0]
+    largest = max(np.nanmax(e) for e in study.errors.values())
+    assert largest < ax.get_ylim()[1] <= 10 * max(abs(study.exact), abs(study.value))
+
+
+def test_y_axis_cap_uses_f_over_the_step_scale_where_the_derivative_vanishes():
+    study = error_study(dd.cos, 0.0, name="cos(x)")  # f' = 0, |f| = 1, step scale 1
+    low, high = plot_error_study(study).axes[0].get_ylim()
+    assert 0 < low < high <= 10.0
+    assert high >= np.nanmax(study.errors["central"][study.steps <= 0.1])
+
+
+def test_best_step_markers_never_sit_above_the_axes():
+    study = error_study(lambda x: dd.sin(50 * x), 1.0, steps=[0.5, 1.0])
+    ax = plot_error_study(study).axes[0]
+    high = ax.get_ylim()[1]
+    for line in ax.get_lines():
+        if line.get_marker() == "o" and len(line.get_xdata()) == 1:
+            assert line.get_ydata()[0] <= high or line.get_clip_on()
