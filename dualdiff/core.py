@@ -55,7 +55,10 @@ def strip(x):
 
 
 def shape(x):
-    return x.shape if type(x) in WRAPPERS else np.shape(x)
+    t = type(x)
+    if t is np.ndarray or t in WRAPPERS:
+        return x.shape
+    return () if t is float else np.shape(x)
 
 
 def ndim(x):

@@ -34,6 +34,8 @@ class Primitive:
     kind = "custom"
     #: how many array arguments it takes (None: any number); parameters go by keyword.
     nargs = 1
+    #: whether the reverse rule reads the primal values (or only their shapes).
+    needs_values = True
 
     def __init__(self, name, impl):
         self.name = name
@@ -87,9 +89,12 @@ class Elementwise(Primitive):
         self.cmath_fn = cmath_fn
         self.partials = partials
         self.nargs = len(partials)
+        self.needs_values = not all(type(p) is int for p in partials)
 
     def impl(self, *args):
         kinds = {type(a) for a in args}
+        if np.ndarray in kinds:
+            return self.np_fn(*args)
         if kinds <= {float, int}:
             try:
                 return self.math_fn(*args)
@@ -180,6 +185,7 @@ class Linear(Primitive):
     """
 
     kind = "linear"
+    needs_values = False
 
     def __init__(self, name, impl, transpose, batched, broadcasts=False, nargs=1):
         self.name = name

@@ -8,7 +8,9 @@ rules are written with the generic functions, so a backward pass over Duals or o
 of an outer tape is itself differentiable.
 """
 
-from .core import WRAPPERS
+import numpy as np
+
+from .core import WRAPPERS, strip
 from .wrapper import Wrapper
 
 
@@ -90,8 +92,20 @@ class Var(Wrapper):
         out = prim(*values, **params)
         if prim.kind == "zero":
             return out
-        tape.nodes.append((prim, values, out, params, parents))
+        if prim.needs_values:
+            tape.nodes.append((prim, values, out, params, parents))
+        else:
+            # a linear op's transpose needs only shapes: let the arrays go
+            tape.nodes.append((prim, [_shape_only(v) for v in values], None, params, parents))
         return Var(out, tape, len(tape.nodes) - 1)
+
+
+def _shape_only(x):
+    """A stand-in for ``x`` with its shape and dtype and no memory of its own."""
+    x = strip(x)
+    if type(x) is np.ndarray:
+        return np.broadcast_to(np.zeros((), x.dtype), x.shape)
+    return x
 
 
 WRAPPERS.add(Var)

@@ -176,7 +176,7 @@ FAMILY_PARAMS = [pytest.param(*case, id=name) for name, case in FAMILY.items()]
 PROPERTY_PARAMS = [p for p in FAMILY_PARAMS if p.id != "logistic (logaddexp)"]
 
 
-vectors = hnp.arrays(np.float64, N, elements=st.floats(-2.0, 2.0))
+vectors = hnp.arrays(np.float64, N, elements=st.floats(-2.0, 2.0, allow_subnormal=False))
 
 X0 = np.array([0.3, -0.8, 1.2, -1.5, 0.6])
 V0 = np.array([1.0, -0.5, 0.25, 2.0, -1.25])
@@ -277,8 +277,13 @@ def test_hvp_is_symmetric(f, H, Habs, x, u, v):
     assert abs(lhs - rhs) <= RTOL * scale, (lhs, rhs, scale)
 
 
+# subnormal coefficients have absolute, not relative, precision: a linearity check with them
+# measures rounding of the arithmetic, not the hvp
+coefficients = st.floats(-3.0, 3.0, allow_subnormal=False)
+
+
 @pytest.mark.parametrize("f, H, Habs", PROPERTY_PARAMS)
-@given(x=vectors, v=vectors, w=vectors, a=st.floats(-3.0, 3.0), b=st.floats(-3.0, 3.0))
+@given(x=vectors, v=vectors, w=vectors, a=coefficients, b=coefficients)
 def test_hvp_is_linear_in_v(f, H, Habs, x, v, w, a, b):
     got = dd.hvp(f, x, a * v + b * w)
     expected = a * dd.hvp(f, x, v) + b * dd.hvp(f, x, w)
