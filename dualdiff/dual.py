@@ -10,7 +10,7 @@ import numpy as np
 from . import rules
 from .core import WRAPPERS, as_plain, bind, shape, zeros
 from .primitive import MATH_ERRORS
-from .wrapper import Wrapper, binary_operator
+from .wrapper import Wrapper, binary_operator, install_operators
 
 #: primal types that take the scalar short path (``math`` accepts both)
 _REALS = (float, np.float64)
@@ -122,22 +122,6 @@ class Dual(Wrapper):
         d.batch = batch
         return d
 
-    __add__ = _scalar_binary(rules.add)
-    __radd__ = _scalar_binary(rules.add, True)
-    __sub__ = _scalar_binary(rules.subtract)
-    __rsub__ = _scalar_binary(rules.subtract, True)
-    __mul__ = _scalar_binary(rules.multiply)
-    __rmul__ = _scalar_binary(rules.multiply, True)
-    __truediv__ = _scalar_binary(rules.divide)
-    __rtruediv__ = _scalar_binary(rules.divide, True)
-    _pow = _scalar_binary(rules.power)
-    __rpow__ = _scalar_binary(rules.power, True)
-
-    def __pow__(self, other):
-        if type(other) in (int, float) and other == 2:
-            return self.apply_unary(rules.square)
-        return self._pow(other)
-
     def apply_unary(self, prim):
         """``prim(self)``; unbatched Duals over Python floats take a short path."""
         x = self.primal
@@ -208,4 +192,5 @@ class Dual(Wrapper):
         return Dual._new(out, prim.jvp(primals, tangents, out, batch, **params), level, batch)
 
 
+install_operators(Dual, _scalar_binary, ("add", "sub", "mul", "truediv", "pow"))
 WRAPPERS.add(Dual)

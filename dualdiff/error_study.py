@@ -128,9 +128,9 @@ class ErrorStudy:
     @property
     def label(self):
         """``"<function> at x = <point>"`` (and the direction when there is one)."""
-        text = f"{self.function_name} at x = {_format_point(self.x)}"
+        text = f"{self.function_name} at x = {format_point(self.x)}"
         if self.directional:
-            text += f" along v = {_format_point(self.v)}"
+            text += f" along v = {format_point(self.v)}"
         return text
 
     def __repr__(self):
@@ -152,7 +152,7 @@ class ErrorStudy:
         """A plain-text table: per method the best step, its error and the default step's."""
         lines = [
             f"{self.label}",
-            f"exact derivative (AD): {_format_point(self.exact)}",
+            f"exact derivative (AD): {format_point(self.exact)}",
             f"{'method':<10} {'best step':>10} {'smallest error':>15} "
             f"{'default step':>13} {'error there':>12}",
         ]
@@ -346,10 +346,10 @@ def _value_at(f, x):
         with np.errstate(all="ignore"):
             value = _evaluate(f, x)
     except (ArithmeticError, ValueError) as err:
-        raise ValueError(f"f cannot be evaluated at x = {_format_point(x)}: {err}") from err
+        raise ValueError(f"f cannot be evaluated at x = {format_point(x)}: {err}") from err
     if not np.all(np.isfinite(value)):
         raise ValueError(
-            f"f(x) is not finite at x = {_format_point(x)}: choose a point in f's domain"
+            f"f(x) is not finite at x = {format_point(x)}: choose a point in f's domain"
         )
     return value
 
@@ -366,7 +366,7 @@ def _exact(f, x, v, directional):
     if exact.dtype.kind not in "biufc":
         raise TypeError(f"the AD derivative is not numeric (dtype {exact.dtype})")
     if not np.all(np.isfinite(exact)):
-        raise ValueError(f"f has no finite derivative at x = {_format_point(x)}")
+        raise ValueError(f"f has no finite derivative at x = {format_point(x)}")
     return exact
 
 
@@ -545,7 +545,7 @@ def _name_of(f):
     return "f"
 
 
-def _format_point(a):
+def format_point(a):
     """A short text for a point or derivative, at most ~6 significant digits per entry."""
     arr = np.asarray(a)
     if arr.ndim == 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .error_study import EPS, ErrorStudy, error_study
+from .error_study import EPS, ErrorStudy, error_study, format_point
 
 __all__ = ["plot_error_study"]
 
@@ -197,7 +197,7 @@ def _decorate(ax, study, floor, top, title):
         derivative = "D_v f" if study.directional else "f′"
         title = (
             f"Finite-difference error: {study.label}\n"
-            f"exact {derivative} by AD = {_short(study.exact)}"
+            f"exact {derivative} by AD = {format_point(study.exact)}"
         )
     ax.set_title(title)
     ax.grid(True, which="major", color="0.9", lw=0.8)
@@ -225,14 +225,4 @@ def _decorate(ax, study, floor, top, title):
         frameon=False,
         fontsize="small",
         prop={"family": "monospace", "size": "small"},
-    )
-
-
-def _short(a):
-    """A derivative in a few significant digits for the title."""
-    arr = np.asarray(a)
-    if arr.ndim == 0:
-        return f"{arr.item():.6g}"
-    return np.array2string(
-        arr, separator=", ", threshold=6, formatter={"all": lambda value: f"{value:.6g}"}
     )

@@ -44,6 +44,29 @@ def _compare(name):
     return op
 
 
+#: Python's binary operators (by the stem of their dunder names) and their primitives.
+OPERATORS = {"add": rules.add, "sub": rules.subtract, "mul": rules.multiply,
+             "truediv": rules.divide, "pow": rules.power, "matmul": rules.matmul}
+
+
+def install_operators(cls, make, stems=tuple(OPERATORS)):
+    """Give ``cls`` the operators ``stems`` (both sides), each built by ``make(prim, reflected)``.
+
+    Like NumPy, ``x ** 2`` is ``square(x)``: one product, in the value and the derivative.
+    """
+    for stem in stems:
+        setattr(cls, f"__{stem}__", make(OPERATORS[stem], False))
+        setattr(cls, f"__r{stem}__", make(OPERATORS[stem], True))
+    power = cls.__pow__
+
+    def __pow__(self, other):
+        if type(other) in (int, float) and other == 2:
+            return rules.square(self)
+        return power(self, other)
+
+    cls.__pow__ = __pow__
+
+
 class Wrapper:
     """Base of :class:`~dualdiff.dual.Dual` and :class:`~dualdiff.tape.Var`.
 
@@ -53,24 +76,6 @@ class Wrapper:
 
     __slots__ = ()
     __array_priority__ = 1000
-
-    __add__ = binary_operator(rules.add)
-    __radd__ = binary_operator(rules.add, True)
-    __sub__ = binary_operator(rules.subtract)
-    __rsub__ = binary_operator(rules.subtract, True)
-    __mul__ = binary_operator(rules.multiply)
-    __rmul__ = binary_operator(rules.multiply, True)
-    __truediv__ = binary_operator(rules.divide)
-    __rtruediv__ = binary_operator(rules.divide, True)
-    def __pow__(self, other):
-        # like NumPy, x**2 is square(x): one product, in both the value and the derivative
-        if type(other) in (int, float) and other == 2:
-            return rules.square(self)
-        return rules.power(self, other) if _operand(other) else NotImplemented
-
-    __rpow__ = binary_operator(rules.power, True)
-    __matmul__ = binary_operator(rules.matmul)
-    __rmatmul__ = binary_operator(rules.matmul, True)
 
     def apply_unary(self, prim):
         return bind(prim, (self,), {})
@@ -188,3 +193,6 @@ class Wrapper:
 
     def __array_function__(self, func, types, args, kwargs):
         return numpy_api.function(func, args, kwargs)
+
+
+install_operators(Wrapper, binary_operator)
