@@ -70,12 +70,13 @@ from .rules import (
     trunc,
 )
 from .second_order import hessian, hvp
+from .testing import check_grads
 
 abs = absolute  # noqa: A001
 
 __all__ = [
     "Dual", "jvp", "derivative", "jacobian", "jacfwd", "grad", "value_and_grad", "vjp", "hvp",
-    "hessian", "finite_difference", "error_study", "ErrorStudy", "plot_error_study",
+    "hessian", "check_grads", "finite_difference", "error_study", "ErrorStudy", "plot_error_study",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
     "arccosh", "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
     "cbrt", "square", "reciprocal", "absolute", "abs", "sign", "floor", "ceil", "rint", "trunc",
