@@ -233,16 +233,17 @@ def _abs_partial(x):
     return sign(x)
 
 
-sign = piecewise("sign", lambda x: _sign(x) if isinstance(x, (int, float)) else np.sign(x))
 def _rounding(math_fn, np_fn):
+    """A rounding function: ``math`` on finite floats (as a float), NumPy otherwise."""
     finite = lambda x: type(x) is float and math.isfinite(x)
     return lambda x: float(math_fn(x)) if finite(x) else np_fn(x)
 
 
+sign = piecewise("sign", lambda x: _sign(x) if isinstance(x, (int, float)) else np.sign(x))
 floor = piecewise("floor", _rounding(math.floor, np.floor))
 ceil = piecewise("ceil", _rounding(math.ceil, np.ceil))
-rint = piecewise("rint", np.rint)
-trunc = piecewise("trunc", np.trunc)
+rint = piecewise("rint", _rounding(round, np.rint))  # both round half to even
+trunc = piecewise("trunc", _rounding(math.trunc, np.trunc))
 
 
 # --- linear: forward applies the op to the tangent, reverse its transpose ------------------
@@ -293,17 +294,17 @@ broadcast_to = _register(
 )
 
 
+def _perm(axes, nd):
+    return tuple(reversed(range(nd))) if axes is None else _axis(axes, nd)
+
+
 def _transpose_batched(params, primals, out, batch):
-    nd = ndim(primals[0])
-    axes = params["axes"]
-    axes = tuple(reversed(range(nd))) if axes is None else _axis(axes, nd)
-    return {"axes": (0,) + tuple(a + 1 for a in axes)}
+    return {"axes": (0,) + tuple(a + 1 for a in _perm(params["axes"], ndim(primals[0])))}
 
 
 def _transpose_transpose(out_bar, primals, out, wants, axes):
-    nd = ndim(primals[0])
-    axes = tuple(reversed(range(nd))) if axes is None else _axis(axes, nd)
-    return [transpose(out_bar, axes=tuple(int(i) for i in np.argsort(axes)))]
+    inverse = np.argsort(_perm(axes, ndim(primals[0])))
+    return [transpose(out_bar, axes=tuple(int(i) for i in inverse))]
 
 
 transpose = _register(
