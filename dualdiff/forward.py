@@ -84,7 +84,7 @@ def jvp(f, primals, tangents):
     out = f(*args)
     if type(out) is Dual and out.level == level and type(out.primal) is float and batch is None:
         return out.primal, out.tangent  # scalars: nothing to alias
-    check_output(out)
+    out = check_output(out)
     inputs = [*primals, *tangents]
     return (tree_map(lambda o: unaliased(primal_at(o, level), inputs), out),
             tree_map(lambda o: unaliased(tangent_at(o, level, batch), inputs), out))
@@ -108,8 +108,7 @@ def derivative(f):
             raise ValueError(f"derivative needs a scalar x, got shape {shape(x)}; use "
                              "dd.jacobian or dd.jvp for arrays")
         level = new_level()
-        out = f(Dual._new(x, 1.0, level, None), *args)
-        check_output(out)
+        out = check_output(f(Dual._new(x, 1.0, level, None), *args))
         return tree_map(lambda o: tangent_at(o, level), out)
 
     return df
@@ -152,7 +151,7 @@ def jacobian(f, chunk_size=None):
                 out = f(Dual._new(x, seeds.reshape(xs), level, None), *args)
             else:
                 out = f(Dual._new(x, seeds.reshape((m,) + xs), level, m), *args)
-            check_output(out)
+            out = check_output(out)
             if isinstance(out, (tuple, list)):
                 raise TypeError("jacobian needs f to return one array, not a tuple")
             out_shape = shape(out)

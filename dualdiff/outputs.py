@@ -6,17 +6,34 @@ from .core import WRAPPERS
 
 
 def check_output(out, where="f"):
-    """Raise ``TypeError`` unless ``out`` is numeric (possibly a tuple or list of such)."""
+    """``out`` made ready for a driver: numeric, possibly tuples or lists of such.
+
+    An object array holding Duals (what ``np.array([d1, d2])`` builds) becomes one wrapper.
+    Anything else raises ``TypeError``.
+    """
     if isinstance(out, (tuple, list)):
-        for o in out:
-            check_output(o, where)
-        return
+        return type(out)(check_output(o, where) for o in out)
     if type(out) in WRAPPERS or isinstance(out, (int, float, complex)):
-        return
+        return out
     if isinstance(out, (np.ndarray, np.generic)) and out.dtype.kind in "biufc":
-        return
+        return out
+    if isinstance(out, np.ndarray) and out.dtype == object:
+        return from_objects(out, where)
     raise TypeError(f"{where} must return a number or a numeric array, "
                     f"got {type(out).__name__}")
+
+
+def from_objects(arr, where="f"):
+    """One wrapper (or numeric array) from an object array of Duals, tape values and numbers."""
+    from .ops import reshape, stack  # noqa: PLC0415 (ops builds on the wrappers)
+
+    items = list(arr.flat)
+    for x in items:
+        if not (type(x) in WRAPPERS or isinstance(x, (int, float, complex, np.number))):
+            raise TypeError(f"{where} returned an object array holding a {type(x).__name__}")
+    if not any(type(x) in WRAPPERS for x in items):
+        return np.array(items).reshape(arr.shape)
+    return reshape(stack(items), arr.shape)
 
 
 def tree_map(fn, out):

@@ -17,8 +17,7 @@ def _record(f, x, args):
     tape = Tape(new_level())
     xv = tape.leaf(x)
     leaf = xv.index  # f may rebind xv (``x[0] = ...``); the input stays this node
-    out = f(xv, *args)
-    check_output(out)
+    out = check_output(f(xv, *args))
     if isinstance(out, (tuple, list)):
         raise TypeError("reverse mode needs f to return one number or array, not a tuple")
     return x, tape, leaf, out

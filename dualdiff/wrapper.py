@@ -109,11 +109,25 @@ class Wrapper:
     __complex__ = __int__ = __index__ = __float__
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            f"a {type(self).__name__} cannot be converted to a plain NumPy array: that would "
-            "drop its derivative. Assigning it into a plain ndarray? Build that array with "
-            "np.zeros_like(x) of a Dual x instead; or take .primal for the value"
-        )
+        """An object array of Duals (so ``np.array([d1, d2])`` works); never plain numbers.
+
+        Drivers turn a returned object array back into one Dual; NumPy's functions on it run
+        element by element, through these same wrappers (correct, if slow: prefer
+        ``np.stack``).
+        """
+        if dtype is not None and np.dtype(dtype) != object:
+            raise TypeError(
+                f"a {type(self).__name__} cannot be converted to a {np.dtype(dtype)} array: "
+                "that would drop its derivative. To build an array of Duals use np.stack or "
+                "np.zeros_like(x) of a Dual x; take .primal for the value"
+            )
+        arr = np.empty(self.shape, dtype=object)
+        if arr.ndim == 0:
+            arr[()] = self
+        else:
+            for index in np.ndindex(arr.shape):
+                arr[index] = self[index]
+        return arr
 
     # --- arrays ---------------------------------------------------------------------------
 
@@ -196,3 +210,17 @@ class Wrapper:
 
 
 install_operators(Wrapper, binary_operator)
+
+
+def _elementwise_method(prim):
+    def method(self, *others):
+        return prim(self, *others)
+
+    method.__name__ = prim.name
+    return method
+
+
+# NumPy's ufuncs on object arrays call the method of the ufunc's name on each element
+for _prim in rules.PRIMITIVES.values():
+    if _prim.kind in ("elementwise", "zero") and not hasattr(Wrapper, _prim.name):
+        setattr(Wrapper, _prim.name, _elementwise_method(_prim))
