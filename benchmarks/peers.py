@@ -8,7 +8,9 @@ before any array exists); PyTorch runs ``torch.func`` on the CPU in float64.
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -49,6 +51,22 @@ def _import_dualdiff(s: Systems) -> None:
         except Exception:
             version = "unknown (not installed; imported from the work tree)"
     s.versions["dualdiff"] = version
+    s.versions["dualdiff commit"] = _git_state(Path(dualdiff.__file__).resolve().parent)
+
+
+def _git_state(package: Path) -> str:
+    """The commit of the work tree dualdiff was imported from, read at import time."""
+    try:
+        rev = subprocess.run(["git", "-C", str(package), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(package), "status", "--porcelain", "."],
+                               capture_output=True, text=True, timeout=10)
+    except Exception:
+        return "unknown"
+    if rev.returncode != 0:
+        return "unknown (not a git work tree)"
+    return rev.stdout.strip() + (" + uncommitted changes in dualdiff/" if dirty.stdout.strip()
+                                 else "")
 
 
 def _import_jax(s: Systems) -> None:

@@ -10,7 +10,6 @@ import os
 import platform
 import pstats
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -97,16 +96,6 @@ def library_versions(extra: dict[str, str]) -> dict[str, str]:
     except Exception:
         pass
     v.update(extra)
-    try:
-        rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "dualdiff"],
-                               capture_output=True, text=True, timeout=10)
-        if rev.returncode == 0:
-            v["dualdiff commit"] = rev.stdout.strip() + (" + local changes"
-                                                        if dirty.stdout.strip() else "")
-    except Exception:
-        pass
     return v
 
 
