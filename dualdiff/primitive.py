@@ -82,7 +82,7 @@ class Elementwise(Primitive):
 
     kind = "elementwise"
 
-    def __init__(self, name, math_fn, np_fn, partials, cmath_fn=None):
+    def __init__(self, name, math_fn, np_fn, partials, cmath_fn=None, bounded=False):
         self.name = name
         self.math_fn = math_fn
         self.np_fn = np_fn
@@ -90,8 +90,12 @@ class Elementwise(Primitive):
         self.partials = partials
         self.nargs = len(partials)
         self.needs_values = not all(type(p) is int for p in partials)
+        #: partials finite at finite inputs: no ``0 * inf`` to guard against on arrays
+        self.bounded = bounded
 
     def impl(self, *args):
+        if type(args[0]) is np.ndarray:
+            return self.np_fn(*args)
         kinds = {type(a) for a in args}
         if np.ndarray in kinds:
             return self.np_fn(*args)
@@ -135,6 +139,8 @@ class Elementwise(Primitive):
             return t if p == 1 else -t
         if type(out) is float:
             return scale(p(*primals, out), t)
+        if self.bounded and type(t) is np.ndarray:
+            return p(*primals, out) * t
         # a partial may divide by zero where a convention (or ``scale``) then decides: that is
         # not the user's floating-point error, so NumPy is not to warn or raise about it
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -38,12 +38,14 @@ def _register(prim):
     return prim
 
 
-def unary(name, math_fn, np_fn, partial, cmath_fn=None):
-    return _register(Elementwise(name, math_fn, np_fn, (partial,), cmath_fn))
+def unary(name, math_fn, np_fn, partial, cmath_fn=None, bounded=False):
+    return _register(Elementwise(name, math_fn, np_fn, (partial,), cmath_fn, bounded))
 
 
-def binary(name, math_fn, np_fn, partial_x, partial_y, cmath_fn=None):
-    return _register(Elementwise(name, math_fn, np_fn, (partial_x, partial_y), cmath_fn))
+def binary(name, math_fn, np_fn, partial_x, partial_y, cmath_fn=None, bounded=False):
+    return _register(
+        Elementwise(name, math_fn, np_fn, (partial_x, partial_y), cmath_fn, bounded)
+    )
 
 
 def piecewise(name, impl):
@@ -115,7 +117,8 @@ add = binary("add", operator.add, np.add, 1, 1, operator.add)
 subtract = binary("subtract", operator.sub, np.subtract, 1, -1, operator.sub)
 negative = unary("negative", operator.neg, np.negative, -1, operator.neg)
 multiply = binary(
-    "multiply", operator.mul, np.multiply, lambda x, y, out: y, lambda x, y, out: x, operator.mul
+    "multiply", operator.mul, np.multiply, lambda x, y, out: y, lambda x, y, out: x, operator.mul,
+    bounded=True,
 )
 divide = binary(
     "divide",
@@ -155,6 +158,7 @@ maximum = binary(
     np.maximum,
     lambda x, y, out: indicator(x > y) + 0.5 * indicator(x == y),
     lambda x, y, out: indicator(y > x) + 0.5 * indicator(x == y),
+    bounded=True,
 )
 minimum = binary(
     "minimum",
@@ -162,6 +166,7 @@ minimum = binary(
     np.minimum,
     lambda x, y, out: indicator(x < y) + 0.5 * indicator(x == y),
     lambda x, y, out: indicator(y < x) + 0.5 * indicator(x == y),
+    bounded=True,
 )
 logaddexp = binary(
     "logaddexp",
@@ -169,10 +174,11 @@ logaddexp = binary(
     np.logaddexp,
     lambda x, y, out: exp(x - out),
     lambda x, y, out: exp(y - out),
+    bounded=True,
 )
 
-sin = unary("sin", math.sin, np.sin, lambda x, out: cos(x), cmath.sin)
-cos = unary("cos", math.cos, np.cos, lambda x, out: -sin(x), cmath.cos)
+sin = unary("sin", math.sin, np.sin, lambda x, out: cos(x), cmath.sin, bounded=True)
+cos = unary("cos", math.cos, np.cos, lambda x, out: -sin(x), cmath.cos, bounded=True)
 tan = unary("tan", math.tan, np.tan, lambda x, out: 1.0 + out * out, cmath.tan)
 arcsin = unary(
     "arcsin", math.asin, np.arcsin, lambda x, out: reciprocal(sqrt((1.0 - x) * (1.0 + x))),
@@ -182,11 +188,17 @@ arccos = unary(
     "arccos", math.acos, np.arccos, lambda x, out: -reciprocal(sqrt((1.0 - x) * (1.0 + x))),
     cmath.acos,
 )
-arctan = unary("arctan", math.atan, np.arctan, lambda x, out: reciprocal(1.0 + x * x), cmath.atan)
+arctan = unary(
+    "arctan", math.atan, np.arctan, lambda x, out: reciprocal(1.0 + x * x), cmath.atan,
+    bounded=True,
+)
 sinh = unary("sinh", math.sinh, np.sinh, lambda x, out: cosh(x), cmath.sinh)
 cosh = unary("cosh", math.cosh, np.cosh, lambda x, out: sinh(x), cmath.cosh)
 # sech^2 from cosh, not 1 - tanh^2: that cancels where |tanh x| is near 1
-tanh = unary("tanh", math.tanh, np.tanh, lambda x, out: reciprocal(square(cosh(x))), cmath.tanh)
+tanh = unary(
+    "tanh", math.tanh, np.tanh, lambda x, out: reciprocal(square(cosh(x))), cmath.tanh,
+    bounded=True,
+)
 arcsinh = unary(
     "arcsinh", math.asinh, np.arcsinh, lambda x, out: reciprocal(sqrt(x * x + 1.0)), cmath.asinh
 )
@@ -210,7 +222,9 @@ log10 = unary("log10", math.log10, np.log10, lambda x, out: reciprocal(_LN10 * x
 log1p = unary("log1p", math.log1p, np.log1p, lambda x, out: reciprocal(1.0 + x))
 sqrt = unary("sqrt", math.sqrt, np.sqrt, lambda x, out: 0.5 * reciprocal(out), cmath.sqrt)
 cbrt = unary("cbrt", _cbrt, np.cbrt, lambda x, out: reciprocal(3.0 * out * out))
-square = unary("square", lambda x: x * x, np.square, lambda x, out: 2.0 * x, lambda x: x * x)
+square = unary(
+    "square", lambda x: x * x, np.square, lambda x, out: 2.0 * x, lambda x: x * x, bounded=True
+)
 reciprocal = unary(
     "reciprocal",
     lambda x: 1.0 / x,
@@ -220,10 +234,18 @@ reciprocal = unary(
 )
 absolute = unary("absolute", abs, np.absolute, lambda x, out: _abs_partial(x), abs)
 # sigma(x) sigma(-x), not out (1 - out): that cancels for large x
-sigmoid = unary("sigmoid", _sigmoid, _np_sigmoid, lambda x, out: out * sigmoid(-x))
-softplus = unary("softplus", _softplus, _np_softplus, lambda x, out: sigmoid(x))
+sigmoid = unary(
+    "sigmoid", _sigmoid, _np_sigmoid, lambda x, out: out * sigmoid(-x), bounded=True
+)
+softplus = unary(
+    "softplus", _softplus, _np_softplus, lambda x, out: sigmoid(x), bounded=True
+)
 relu = unary(
-    "relu", lambda x: max(x, 0.0), lambda x: np.maximum(x, 0.0), lambda x, out: indicator(x > 0)
+    "relu",
+    lambda x: max(x, 0.0),
+    lambda x: np.maximum(x, 0.0),
+    lambda x, out: indicator(x > 0),
+    bounded=True,
 )
 
 
