@@ -13,6 +13,8 @@ from .core import as_plain, new_level, shape, zeros
 from .dual import Dual
 from .outputs import check_output, tree_map, unaliased
 
+_new_object = object.__new__
+
 #: bound on the memory of one chunk of seed tangents in ``jacobian`` (bytes).
 CHUNK_BYTES = 64 * 2**20
 
@@ -48,7 +50,9 @@ def _scalar_seeds(primals, tangents, level):
     for p, t in zip(primals, tangents):
         if type(p) is not float or type(t) is not float:
             return None
-        args.append(Dual._new(p, t if t else None, level, None))
+        d = _new_object(Dual)
+        d.primal, d._tangent, d.level, d.batch = p, t if t else None, level, None
+        args.append(d)
     return args
 
 
@@ -83,7 +87,8 @@ def jvp(f, primals, tangents):
         args = [Dual._new(p, t, level, batch) for p, t in zip(primals, tangents)]
     out = f(*args)
     if type(out) is Dual and out.level == level and type(out.primal) is float and batch is None:
-        return out.primal, out.tangent  # scalars: nothing to alias
+        t = out._tangent  # scalars: nothing to alias
+        return out.primal, 0.0 if t is None else t
     out = check_output(out)
     inputs = [*primals, *tangents]
     return (tree_map(lambda o: unaliased(primal_at(o, level), inputs), out),

@@ -114,17 +114,6 @@ class Elementwise(Primitive):
         return self.np_fn(*args)
 
     def __call__(self, *args):
-        if len(args) == 1:
-            x = args[0]
-            tx = type(x)
-            if tx is float or tx is int:
-                try:
-                    return self.math_fn(x)
-                except MATH_ERRORS:
-                    return _numpy_scalar(self.np_fn, args)
-            if tx in WRAPPERS:
-                return x.apply_unary(self)
-            return self.impl(x)
         if len(args) != self.nargs:
             raise TypeError(f"{self.name} takes {self.nargs} argument(s), got {len(args)}")
         for a in args:
@@ -165,6 +154,21 @@ class Elementwise(Primitive):
             unbroadcast(self.term(i, primals, out, out_bar), shape(x)) if w else None
             for i, (x, w) in enumerate(zip(primals, wants))
         ]
+
+
+class Unary(Elementwise):
+    """An elementwise function of one argument (its own call: the scalar path is hot)."""
+
+    def __call__(self, x):
+        tx = type(x)
+        if tx is float or tx is int:
+            try:
+                return self.math_fn(x)
+            except MATH_ERRORS:
+                return _numpy_scalar(self.np_fn, (x,))
+        if tx in WRAPPERS:
+            return x.apply_unary(self)
+        return self.impl(x)
 
 
 def unbroadcast(g, s):

@@ -24,7 +24,7 @@ import operator
 import numpy as np
 
 from .core import expand, ndim, shape, strip, zeros
-from .primitive import Custom, Elementwise, Linear, Piecewise, Primitive, unbroadcast
+from .primitive import Custom, Elementwise, Linear, Piecewise, Primitive, Unary, unbroadcast
 
 #: every primitive by name; the tests walk this table.
 PRIMITIVES = {}
@@ -39,7 +39,7 @@ def _register(prim):
 
 
 def unary(name, math_fn, np_fn, partial, cmath_fn=None, bounded=False):
-    return _register(Elementwise(name, math_fn, np_fn, (partial,), cmath_fn, bounded))
+    return _register(Unary(name, math_fn, np_fn, (partial,), cmath_fn, bounded))
 
 
 def binary(name, math_fn, np_fn, partial_x, partial_y, cmath_fn=None, bounded=False):
