@@ -21,10 +21,6 @@ _levels = itertools.count(1)
 #: wrapper classes; filled in by dual.py and tape.py.
 WRAPPERS = set()
 
-#: plain scalar types, computed with ``math``/``cmath`` instead of NumPy.
-SCALARS = (float, int, complex)
-
-
 def new_level():
     """A level larger than every level handed out before."""
     return next(_levels)
@@ -41,10 +37,6 @@ def bind(prim, args, params):
         if type(a) in WRAPPERS and (top is None or a.level > top.level):
             top = a
     return top.lift(prim, args, params, top.level)
-
-
-def is_wrapper(x):
-    return type(x) in WRAPPERS
 
 
 def strip(x):
