@@ -126,7 +126,7 @@ class Elementwise(Primitive):
         p = self.partials[i]
         if type(p) is int:
             return t if p == 1 else -t
-        if type(out) is float:
+        if type(out) is float and type(t) is not np.ndarray:
             return scale(p(*primals, out), t)
         if self.bounded and type(t) is np.ndarray:
             return p(*primals, out) * t
