@@ -2,6 +2,7 @@
 protocols (``__array_ufunc__``, ``__array_function__``), all routed to the primitives."""
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -32,13 +33,11 @@ def binary_operator(prim, reflected=False):
 
 
 def _compare(name):
-    cmp = getattr(np.ndarray, name)
+    cmp = getattr(operator, name.strip("_"))
 
     def op(self, other):
-        a, b = strip(self), strip(other)
-        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-            return cmp(np.asarray(a), b)
-        return getattr(a, name)(b)
+        """Comparisons look at primals only: they steer control flow, carry no derivative."""
+        return cmp(strip(self), strip(other))
 
     op.__name__ = name
     return op
