@@ -138,8 +138,12 @@ def jacobian(f, chunk_size=None):
     array([[2., 0.],
            [0., 4.]])
     """
-    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
-        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+    if chunk_size is not None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
+            raise TypeError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
+        chunk_size = int(chunk_size)
 
     def jac(x, *args):
         x = as_plain(x, "x")
