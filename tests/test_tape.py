@@ -206,14 +206,14 @@ def _params():
         yield pytest.param(*case, id=name)
 
 
-@pytest.mark.parametrize("f, x, expected", _params())
+@pytest.mark.parametrize("f, x, expected", list(_params()))
 def test_grad_against_hand_gradient(f, x, expected):
     got = dd.grad(f)(x)
     assert np.shape(got) == np.shape(x)
     close(got, expected)
 
 
-@pytest.mark.parametrize("f, x, expected", _params())
+@pytest.mark.parametrize("f, x, expected", list(_params()))
 def test_value_and_grad_matches_f_and_grad(f, x, expected):
     value, g = dd.value_and_grad(f)(x)
     # The value is the plain number f(x) (no tape wrapper escapes), and equal to f itself.
