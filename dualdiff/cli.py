@@ -86,6 +86,9 @@ def main(argv=None):
         return run_errors(args)
     except SystemExit as exit_:  # --help and --version exit through argparse
         return exit_.code if isinstance(exit_.code, int) else 0
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as the docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (UsageError, ValueError, TypeError, ArithmeticError, OSError) as err:
         message = " ".join(str(err).split()) or type(err).__name__
         print(f"dualdiff: error: {message}", file=sys.stderr)
