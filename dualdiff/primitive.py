@@ -90,7 +90,8 @@ class Elementwise(Primitive):
         self.partials = partials
         self.nargs = len(partials)
         self.needs_values = not all(type(p) is int for p in partials)
-        #: partials finite at finite inputs: no ``0 * inf`` to guard against on arrays
+        #: partials finite, and computed without overflow, at finite inputs: no ``0 * inf``
+        #: to guard against and no floating-point state to set on arrays
         self.bounded = bounded
 
     def impl(self, *args):
