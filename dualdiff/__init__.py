@@ -31,6 +31,7 @@ from .plotting import plot_error_study
 from .reverse import grad, value_and_grad, vjp
 from .rules import (
     absolute,
+    add,
     arccos,
     arccosh,
     arcsin,
@@ -42,6 +43,7 @@ from .rules import (
     ceil,
     cos,
     cosh,
+    divide,
     exp,
     exp2,
     expm1,
@@ -54,6 +56,8 @@ from .rules import (
     logaddexp,
     maximum,
     minimum,
+    multiply,
+    negative,
     power,
     reciprocal,
     relu,
@@ -65,6 +69,7 @@ from .rules import (
     softplus,
     sqrt,
     square,
+    subtract,
     tan,
     tanh,
     trunc,
@@ -82,6 +87,7 @@ __all__ = [
     "cbrt", "square", "reciprocal", "absolute", "abs", "sign", "floor", "ceil", "rint", "trunc",
     "power",
     "arctan2", "hypot", "maximum", "minimum", "logaddexp", "sigmoid", "softplus", "relu",
+    "add", "subtract", "multiply", "divide", "negative",
     "sum", "mean", "prod", "dot", "transpose", "reshape", "concatenate", "stack", "where",
     "clip", "cumsum", "diff", "outer", "norm", "zeros_like", "ones_like",
 ]
