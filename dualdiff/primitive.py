@@ -15,7 +15,8 @@ per argument (``None`` where ``wants`` is false).  Both are derived from one rul
   ``transpose``.
 - :class:`Custom`: the few operations whose jvp and vjp are given separately (matrix products,
   ``solve``, ``max``), each with its reason in rules.py.
-- :class:`Piecewise`: piecewise-constant operations (``floor``, ``sign``): zero derivative.
+- :class:`Piecewise`: piecewise-constant operations (``floor``, ``sign``): zero derivative,
+  so no vjp: the tape does not record them.
 
 Rules are written with the generic functions of this library, so they work on floats, arrays
 and wrappers alike: that is what makes derivatives of derivatives work.
@@ -55,15 +56,15 @@ class Primitive:
 
 
 class Piecewise(Primitive):
-    """Piecewise constant: derivative zero wherever it exists (and taken as zero elsewhere)."""
+    """Piecewise constant: derivative zero wherever it exists (and taken as zero elsewhere).
+
+    Forward mode gets a symbolic zero tangent; the tape records no node for it at all.
+    """
 
     kind = "zero"
 
     def jvp(self, primals, tangents, out, batch, **params):
         return None
-
-    def vjp(self, out_bar, primals, out, wants, **params):
-        return [None] * len(primals)
 
 
 def _numpy_scalar(np_fn, args):
