@@ -53,9 +53,7 @@ def _scalar_binary(prim, reflected=False):
         if ty is not None:
             t2 = _scalar_term(py, ty, x, y, out)
             t = t2 if t is None else t + t2
-        d = _new_object(Dual)
-        d.primal, d._tangent, d.level, d.batch = out, t, self.level, None
-        return d
+        return new_dual(out, t, self.level)
 
     op.__name__ = generic.__name__
     return op
@@ -69,6 +67,13 @@ def _scalar_term(p, t, *args):
     if r != r and type(r) is float and t == 0:
         return 0.0
     return r
+
+
+def new_dual(primal, tangent, level, batch=None):
+    """A Dual built without validation: the drivers' and the rules' constructor."""
+    d = _new_object(Dual)
+    d.primal, d._tangent, d.level, d.batch = primal, tangent, level, batch
+    return d
 
 
 _new_object = object.__new__
@@ -113,15 +118,6 @@ class Dual(Wrapper):
                 self.batch = ts[0]
             self._tangent = tangent
 
-    @classmethod
-    def _new(cls, primal, tangent, level, batch):
-        d = object.__new__(cls)
-        d.primal = primal
-        d._tangent = tangent
-        d.level = level
-        d.batch = batch
-        return d
-
     def apply_unary(self, prim):
         """``prim(self)``; unbatched Duals over Python floats take a short path."""
         x = self.primal
@@ -133,9 +129,7 @@ class Dual(Wrapper):
             t = self._tangent
             if t is not None:
                 t = _scalar_term(prim.partials[0], t, x, out)
-            d = _new_object(Dual)
-            d.primal, d._tangent, d.level, d.batch = out, t, self.level, None
-            return d
+            return new_dual(out, t, self.level)
         return bind(prim, (self,), {})
 
     def __neg__(self):
@@ -153,7 +147,7 @@ class Dual(Wrapper):
 
     def constant(self, value):
         """A Dual of this level with zero tangent."""
-        return Dual._new(value, None, self.level, self.batch)
+        return new_dual(value, None, self.level, self.batch)
 
     def _become(self, other):
         if type(other) is not Dual:
@@ -188,8 +182,8 @@ class Dual(Wrapper):
                     raise ValueError("a batched tangent meets an unbatched one at the same level")
         out = prim(*primals, **params)
         if not moving:
-            return Dual._new(out, None, level, batch)
-        return Dual._new(out, prim.jvp(primals, tangents, out, batch, **params), level, batch)
+            return new_dual(out, None, level, batch)
+        return new_dual(out, prim.jvp(primals, tangents, out, batch, **params), level, batch)
 
 
 install_operators(Dual, _scalar_binary, ("add", "sub", "mul", "truediv", "pow"))

@@ -10,10 +10,8 @@ import numpy as np
 
 from . import ops
 from .core import as_plain, new_level, shape, zeros
-from .dual import Dual
+from .dual import Dual, new_dual
 from .outputs import check_output, tree_map, unaliased
-
-_new_object = object.__new__
 
 #: bound on the memory of one chunk of seed tangents in ``jacobian`` (bytes).
 CHUNK_BYTES = 64 * 2**20
@@ -50,9 +48,7 @@ def _scalar_seeds(primals, tangents, level):
     for p, t in zip(primals, tangents):
         if type(p) is not float or type(t) is not float:
             return None
-        d = _new_object(Dual)
-        d.primal, d._tangent, d.level, d.batch = p, t if t else None, level, None
-        args.append(d)
+        args.append(new_dual(p, t if t else None, level))
     return args
 
 
@@ -84,7 +80,7 @@ def jvp(f, primals, tangents):
             raise ValueError(f"tangents must all be unbatched or share one batch size, "
                              f"got sizes {sorted(batches, key=str)}")
         batch = batches.pop() if batches else None
-        args = [Dual._new(p, t, level, batch) for p, t in zip(primals, tangents)]
+        args = [new_dual(p, t, level, batch) for p, t in zip(primals, tangents)]
     out = f(*args)
     if type(out) is Dual and out.level == level and type(out.primal) is float and batch is None:
         t = out._tangent  # scalars: nothing to alias
@@ -113,7 +109,7 @@ def derivative(f):
             raise ValueError(f"derivative needs a scalar x, got shape {shape(x)}; use "
                              "dd.jacobian or dd.jvp for arrays")
         level = new_level()
-        out = check_output(f(Dual._new(x, 1.0, level, None), *args))
+        out = check_output(f(new_dual(x, 1.0, level, None), *args))
         return tree_map(lambda o: tangent_at(o, level), out)
 
     return df
@@ -157,9 +153,9 @@ def jacobian(f, chunk_size=None):
             seeds = np.zeros((m, n))
             seeds[np.arange(m), start + np.arange(m)] = 1.0
             if k == 1:
-                out = f(Dual._new(x, seeds.reshape(xs), level, None), *args)
+                out = f(new_dual(x, seeds.reshape(xs), level, None), *args)
             else:
-                out = f(Dual._new(x, seeds.reshape((m,) + xs), level, m), *args)
+                out = f(new_dual(x, seeds.reshape((m,) + xs), level, m), *args)
             out = check_output(out)
             if isinstance(out, (tuple, list)):
                 raise TypeError("jacobian needs f to return one array, not a tuple")
