@@ -6,8 +6,6 @@ nested (:func:`hvp`, :func:`hessian`).
 """
 
 from .dual import Dual
-from .error_study import ErrorStudy, error_study
-from .finite_diff import finite_difference
 from .forward import derivative, jacfwd, jacobian, jvp
 from .ops import (
     clip,
@@ -27,7 +25,6 @@ from .ops import (
     where,
     zeros_like,
 )
-from .plotting import plot_error_study
 from .reverse import grad, value_and_grad, vjp
 from .rules import (
     absolute,
@@ -75,6 +72,7 @@ from .rules import (
     trunc,
 )
 from .second_order import hessian, hvp
+from .study import ErrorStudy, error_study, finite_difference, plot_error_study
 from .testing import check_grads
 
 abs = absolute  # noqa: A001

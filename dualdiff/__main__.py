@@ -1,8 +1,8 @@
-"""``python -m dualdiff``: the command line of :mod:`dualdiff.cli`."""
+"""``python -m dualdiff``: the command line of :mod:`dualdiff.study.cli`."""
 
 import sys
 
-from .cli import main
+from .study.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

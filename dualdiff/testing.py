@@ -3,9 +3,9 @@
 import numpy as np
 
 from .core import as_plain, shape
-from .finite_diff import finite_difference
 from .forward import jvp
 from .reverse import vjp
+from .study.finite_diff import finite_difference
 
 
 def check_grads(f, x, order=1, rtol=1e-6, seed=0):

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dualdiff.cli import main, parse_steps
-from dualdiff.finite_diff import METHODS
+from dualdiff.study.cli import main, parse_steps
+from dualdiff.study.finite_diff import METHODS
 
 pytest.importorskip("matplotlib")
 

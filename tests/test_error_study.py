@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
-from dualdiff.error_study import ErrorStudy, error_study
-from dualdiff.finite_diff import METHODS, ORDERS
+from dualdiff.study.errors import ErrorStudy, error_study
+from dualdiff.study.finite_diff import METHODS, ORDERS
 
 EPS = np.finfo(float).eps
 

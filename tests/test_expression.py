@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dualdiff as dd
-from dualdiff.expression import BINARY, UNARY, Expression, parse_expression
+from dualdiff.study.expression import BINARY, UNARY, Expression, parse_expression
 
 
 @pytest.mark.parametrize(

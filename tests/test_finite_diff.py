@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dualdiff as dd
-from dualdiff.finite_diff import (
+from dualdiff.study.finite_diff import (
     METHODS,
     ORDERS,
     ComplexStepError,

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import dualdiff as dd
-from dualdiff.error_study import error_study
-from dualdiff.finite_diff import METHODS
-from dualdiff.plotting import plot_error_study
+from dualdiff.study.errors import error_study
+from dualdiff.study.finite_diff import METHODS
+from dualdiff.study.plot import plot_error_study
 
 mpl = pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure  # noqa: E402

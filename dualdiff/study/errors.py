@@ -91,7 +91,7 @@ class ErrorStudy:
         ``f``): what relative roundings of ``eps/2`` in the value of ``f`` and in its arguments
         add up to.
     default_step, default_error : dict
-        ``method ->`` the rule-of-thumb step of :func:`~dualdiff.finite_diff.default_step` and
+        ``method ->`` the rule-of-thumb step of :func:`~dualdiff.study.finite_diff.default_step` and
         the error there.
     ad_error, ad_relative_error : float
         AD's own error, measured against ``ad_reference`` (NaN when there is no reference).
@@ -219,7 +219,7 @@ def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=
     :math:`h^* = (\tfrac{3}{2} \sqrt{1/6}\, \varepsilon c / |g'''|)^{1/3}` (central); see
     :meth:`ErrorStudy.model_best_step`.
 
-    The study measures :func:`~dualdiff.finite_diff.finite_difference` as users call it,
+    The study measures :func:`~dualdiff.study.finite_diff.finite_difference` as users call it,
     dividing by the nominal ``h``. The exact-step trick of Numerical Recipes (divide by
     :math:`(x + h) - x` instead) removes only the rounding of :math:`x + h`, not that of the
     arguments formed inside ``f``: for :math:`\sin 50x` the rounding arm would still be about
@@ -246,7 +246,8 @@ def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=
     name : str, optional
         The function's name for titles (default: ``f.__name__``).
     methods : sequence of str, optional
-        A subset of :data:`~dualdiff.finite_diff.METHODS`. The complex step is left out, with a
+        A subset of :data:`~dualdiff.study.finite_diff.METHODS`. The complex step is left out,
+        with a
         warning, when ``f`` does not carry the imaginary part through.
 
     Returns

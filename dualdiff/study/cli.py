@@ -1,6 +1,6 @@
 """The ``dualdiff`` command line: ``dualdiff errors`` (or ``python -m dualdiff errors``).
 
-It runs :func:`~dualdiff.error_study.error_study` on a user expression (or an embedded
+It runs :func:`~dualdiff.study.errors.error_study` on a user expression (or an embedded
 example), prints a short table, and writes the plot and optionally a CSV of every error. Bad
 input ends with one line on stderr and exit status 2, never a traceback.
 """
@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from .error_study import error_study
+from .errors import error_study
 from .expression import VARIABLES, parse_expression
 
 __all__ = ["main"]
@@ -201,9 +201,9 @@ def write_csv(study, path):
 
 
 def write_plot(study, path):
-    """Save the figure of :func:`~dualdiff.plotting.plot_error_study` to ``path``."""
+    """Save the figure of :func:`~dualdiff.study.plot.plot_error_study` to ``path``."""
     try:
-        from .plotting import plot_error_study
+        from .plot import plot_error_study
 
         figure = plot_error_study(study)
     except ImportError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .error_study import EPS, ErrorStudy, error_study, format_point
+from .errors import EPS, ErrorStudy, error_study, format_point
 
 __all__ = ["plot_error_study"]
 
@@ -33,7 +33,7 @@ def plot_error_study(
 
     Each solid line is a method's measured error :math:`\|D_h f - f'\|`, the round marker its
     best step; the dashed line of the same colour is its model, truncation plus rounding
-    (see :func:`~dualdiff.error_study.error_study`), whose V explains where the bottom is.
+    (see :func:`~dualdiff.study.errors.error_study`), whose V explains where the bottom is.
     AD's error is the black horizontal line. Errors of exactly zero cannot sit on a log axis:
     they are drawn at a floor of :math:`\varepsilon |f'| / 8`, marked by a grey dotted line.
 
@@ -42,7 +42,7 @@ def plot_error_study(
     f_or_study : callable or ErrorStudy
         A function (then ``x`` is required and the study is made here) or a finished study.
     x, v, steps, name
-        Passed to :func:`~dualdiff.error_study.error_study` when a function is given.
+        Passed to :func:`~dualdiff.study.errors.error_study` when a function is given.
     ax : matplotlib.axes.Axes, optional
         Draw into these axes; by default a new figure is made.
     models : bool
@@ -106,7 +106,7 @@ def _top(study, floor):
     example the complex step of ``sin(50x)`` at ``h = 1``, whose error is ~1e21. Showing such
     errors would squash the Vs into the bottom of the figure, so the axis stops at
     ``10 S`` with ``S = max(|f'|, |f| / T)``, where ``T = max(1, |x|) / |v|`` is the scale
-    of the step (the one :func:`~dualdiff.finite_diff.default_step` uses): ``|f| / T`` stands
+    of the step (the one :func:`~dualdiff.study.finite_diff.default_step` uses): ``|f| / T`` stands
     in for the size of the derivative where it vanishes. Lines above the limit are cut off.
     """
     finite = np.concatenate([e[np.isfinite(e)] for e in study.errors.values()] + [[floor]])
