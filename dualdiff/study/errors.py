@@ -247,8 +247,7 @@ def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=
         The function's name for titles (default: ``f.__name__``).
     methods : sequence of str, optional
         A subset of :data:`~dualdiff.study.finite_diff.METHODS`. The complex step is left out,
-        with a
-        warning, when ``f`` does not carry the imaginary part through.
+        with a warning, when ``f`` does not carry the imaginary part through.
 
     Returns
     -------
