@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from .registry import lookup
+
 _levels = itertools.count(1)
 
 #: wrapper classes; filled in by dual.py and tape.py.
@@ -55,6 +57,24 @@ def shape(x):
 
 def ndim(x):
     return x.ndim if type(x) in WRAPPERS else np.ndim(x)
+
+
+def normalize_axis(axis, nd):
+    """``axis`` (int, tuple or None) as a tuple of non-negative ints, checked against ``nd``."""
+    if axis is None:
+        return tuple(range(nd))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -nd <= a < nd:
+            raise ValueError(f"axis {a} is out of bounds for an array of dimension {nd}")
+        out.append(int(a) % nd)
+    return tuple(out)
+
+
+def shifted_axes(axis, nd):
+    """``axis`` of a rank-``nd`` primal, as axes of its tangent with a leading batch axis."""
+    return tuple(a + 1 for a in normalize_axis(axis, nd))
 
 
 def as_plain(x, what, copy=False):
@@ -97,10 +117,8 @@ def expand(t, nd_from, nd_to):
     """
     if nd_from >= nd_to:
         return t
-    from .ops import reshape  # noqa: PLC0415 (ops depends on this module)
-
     s = shape(t)
-    return reshape(t, s[:1] + (1,) * (nd_to - nd_from) + s[1:])
+    return lookup("reshape")(t, shape=s[:1] + (1,) * (nd_to - nd_from) + s[1:])
 
 
 def fit(t, out, batch):
@@ -109,9 +127,7 @@ def fit(t, out, batch):
     want = s if batch is None else (batch,) + s
     if shape(t) == want:
         return t
-    from .ops import broadcast_to  # noqa: PLC0415
-
-    return broadcast_to(t, shape=want)
+    return lookup("broadcast_to")(t, shape=want)
 
 
 def scale(p, t):

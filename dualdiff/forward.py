@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from . import ops
+from . import rules
 from .core import as_plain, new_level, shape, zeros
 from .dual import Dual, new_dual
 from .outputs import check_output, tree_map, unaliased
@@ -161,12 +161,12 @@ def jacobian(f, chunk_size=None):
                 raise TypeError("jacobian needs f to return one array, not a tuple")
             out_shape = shape(out)
             t = tangent_at(out, level, None if k == 1 else m)
-            blocks.append(ops.reshape(t, (m, -1)))
+            blocks.append(rules.reshape(t, (m, -1)))
         if not blocks:
             out_shape = shape(f(x, *args))
             return np.zeros(out_shape + xs)
-        cols = blocks[0] if len(blocks) == 1 else ops.concatenate(blocks, axis=0)
-        return ops.reshape(ops.transpose(cols), out_shape + xs)
+        cols = blocks[0] if len(blocks) == 1 else rules.concatenate(blocks, axis=0)
+        return rules.reshape(rules.transpose(cols), out_shape + xs)
 
     return jac
 

@@ -6,12 +6,18 @@ wrong number (for example a derivative silently dropped).
 
 import numpy as np
 
-from . import ops, rules
+from . import rules
 from .core import strip
+from .registry import (
+    FUNCTIONS,
+    PRIMAL_FUNCTIONS,
+    PRIMAL_UFUNCS,
+    PRIMITIVES,
+    UFUNCS,
+)
 
-#: ufuncs with a derivative: the primitive of the same meaning.
-UFUNCS = {getattr(np, name): prim for name, prim in rules.PRIMITIVES.items()
-          if isinstance(getattr(np, name, None), np.ufunc)}
+UFUNCS.update({getattr(np, name): prim for name, prim in PRIMITIVES.items()
+               if isinstance(getattr(np, name, None), np.ufunc)})
 UFUNCS.update({
     np.true_divide: rules.divide,
     np.positive: lambda x: x,
@@ -20,37 +26,18 @@ UFUNCS.update({
     np.fmin: rules.minimum,
 })
 
-#: ufuncs whose result carries no derivative (comparisons, predicates): computed on primals.
-PRIMAL_UFUNCS = {
+PRIMAL_UFUNCS.update({
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
     np.isfinite, np.isnan, np.isinf, np.signbit, np.logical_and, np.logical_or,
     np.logical_not, np.logical_xor, np.floor_divide,
-}
+})
 
-#: array functions with a derivative.
-FUNCTIONS = {
-    np.sum: ops.sum, np.mean: ops.mean, np.prod: ops.prod, np.var: ops.var, np.std: ops.std,
-    np.max: ops.max, np.amax: ops.max, np.min: ops.min, np.amin: ops.min,
-    np.dot: ops.dot, np.inner: ops.inner, np.outer: ops.outer, np.matmul: rules.matmul,
-    np.transpose: ops.transpose, np.swapaxes: ops.swapaxes, np.moveaxis: ops.moveaxis,
-    np.reshape: ops.reshape, np.ravel: ops.ravel, np.expand_dims: ops.expand_dims,
-    np.squeeze: ops.squeeze, np.broadcast_to: ops.broadcast_to,
-    np.concatenate: ops.concatenate, np.stack: ops.stack, np.vstack: ops.vstack,
-    np.hstack: ops.hstack, np.where: ops.where, np.clip: ops.clip, np.cumsum: ops.cumsum,
-    np.diff: ops.diff, np.trace: ops.trace, np.copy: lambda x: x.copy(),
-    np.linalg.norm: ops.norm, np.linalg.solve: rules.solve, np.linalg.inv: ops.inv,
-    np.linalg.det: rules.det,
-    np.zeros_like: ops.zeros_like, np.ones_like: ops.ones_like, np.full_like: ops.full_like,
-    np.empty_like: ops.zeros_like,
-}
-
-#: array functions whose result carries no derivative: computed on primals.
-PRIMAL_FUNCTIONS = {
+PRIMAL_FUNCTIONS.update({
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.nonzero,
     np.count_nonzero, np.isclose, np.allclose, np.array_equal, np.round,
     np.around, np.searchsorted, np.result_type, np.iscomplexobj,
     np.isrealobj, np.isscalar, np.any, np.all,
-}
+})
 
 
 def _strip_all(args):

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .core import WRAPPERS
+from .rules import reshape, stack
 
 
 def check_output(out, where="f"):
@@ -25,8 +26,6 @@ def check_output(out, where="f"):
 
 def from_objects(arr, where="f"):
     """One wrapper (or numeric array) from an object array of Duals, tape values and numbers."""
-    from .ops import reshape, stack  # noqa: PLC0415 (ops builds on the wrappers)
-
     items = list(arr.flat)
     for x in items:
         if not (type(x) in WRAPPERS or isinstance(x, (int, float, complex, np.number))):

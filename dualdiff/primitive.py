@@ -25,6 +25,7 @@ and wrappers alike: that is what makes derivatives of derivatives work.
 import numpy as np
 
 from .core import WRAPPERS, bind, expand, fit, ndim, scale, shape, zeros
+from .registry import lookup
 
 MATH_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
 
@@ -178,14 +179,12 @@ def unbroadcast(g, s):
     gs = shape(g)
     if gs == s:
         return g
-    from .rules import reshape, sum_  # noqa: PLC0415 (rules builds on this module)
-
     lead = len(gs) - len(s)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(s) if n == 1 and gs[lead + i] != 1
     )
-    r = sum_(g, axis=axes) if axes else g
-    return r if s == () else reshape(r, shape=s)
+    r = lookup("sum")(g, axis=axes) if axes else g
+    return r if s == () else lookup("reshape")(r, shape=s)
 
 
 class Linear(Primitive):

@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from . import numpy_api, ops, rules
+from . import numpy_api, rules
 from .core import WRAPPERS, bind, shape, strip
 
 _OPERAND_TYPES = (numbers.Number, np.ndarray, np.generic)
@@ -157,47 +157,47 @@ class Wrapper:
         return (self[i] for i in range(self.shape[0]))
 
     def __getitem__(self, index):
-        return ops.getitem(self, index)
+        return rules.getitem(self, index)
 
     def __setitem__(self, index, value):
-        self._become(ops.setitem(self, index, value))
+        self._become(rules.setitem(self, index, value))
 
     @property
     def T(self):
-        return ops.transpose(self)
+        return rules.transpose(self)
 
     def transpose(self, *axes):
-        return ops.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+        return rules.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
 
     def reshape(self, *shape):
-        return ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+        return rules.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def ravel(self):
-        return ops.ravel(self)
+        return rules.ravel(self)
 
     def flatten(self):
-        return ops.ravel(self)
+        return rules.ravel(self)
 
     def sum(self, axis=None, keepdims=False):
-        return ops.sum(self, axis=axis, keepdims=keepdims)
+        return rules.sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        return ops.mean(self, axis=axis, keepdims=keepdims)
+        return rules.mean(self, axis=axis, keepdims=keepdims)
 
     def prod(self, axis=None, keepdims=False):
-        return ops.prod(self, axis=axis, keepdims=keepdims)
+        return rules.prod(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
-        return ops.max(self, axis=axis, keepdims=keepdims)
+        return rules.max(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
-        return ops.min(self, axis=axis, keepdims=keepdims)
+        return rules.min(self, axis=axis, keepdims=keepdims)
 
     def dot(self, other):
-        return ops.dot(self, other)
+        return rules.dot(self, other)
 
     def copy(self):
-        return ops.reshape(self, self.shape)
+        return rules.reshape(self, self.shape)
 
     # --- NumPy protocols ------------------------------------------------------------------
 
