@@ -22,6 +22,7 @@ from .rules import (
     ceil,
     clip,
     concatenate,
+    conj,
     cos,
     cosh,
     cumsum,
@@ -33,6 +34,7 @@ from .rules import (
     expm1,
     floor,
     hypot,
+    imag,
     log,
     log1p,
     log2,
@@ -48,6 +50,7 @@ from .rules import (
     outer,
     power,
     prod,
+    real,
     reciprocal,
     relu,
     reshape,
@@ -71,19 +74,26 @@ from .rules import (
 )
 from .second_order import hessian, hvp
 from .study import ErrorStudy, error_study, finite_difference, plot_error_study
-from .testing import check_grads
+from .testing import check_grads, check_rule
 
 abs = absolute  # noqa: A001
 
+# The public names, one block per area (each block sorted; add to your area's block).
 __all__ = [
-    "Dual", "jvp", "derivative", "jacobian", "jacfwd", "grad", "value_and_grad", "vjp", "hvp",
-    "hessian", "check_grads", "finite_difference", "error_study", "ErrorStudy", "plot_error_study",
-    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
-    "arccosh", "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
-    "cbrt", "square", "reciprocal", "absolute", "abs", "sign", "floor", "ceil", "rint", "trunc",
-    "power",
-    "arctan2", "hypot", "maximum", "minimum", "logaddexp", "sigmoid", "softplus", "relu",
-    "add", "subtract", "multiply", "divide", "negative",
-    "sum", "mean", "prod", "dot", "transpose", "reshape", "concatenate", "stack", "where",
-    "clip", "cumsum", "diff", "outer", "norm", "zeros_like", "ones_like",
+    # numbers and drivers
+    "Dual", "derivative", "grad", "hessian", "hvp", "jacfwd", "jacobian", "jvp",
+    "value_and_grad", "vjp",
+    # checking derivatives
+    "check_grads", "check_rule",
+    # the error study
+    "ErrorStudy", "error_study", "finite_difference", "plot_error_study",
+    # elementwise functions
+    "abs", "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+    "arctanh", "cbrt", "ceil", "conj", "cos", "cosh", "divide", "exp", "exp2", "expm1", "floor",
+    "hypot", "imag", "log", "log10", "log1p", "log2", "logaddexp", "maximum", "minimum",
+    "multiply", "negative", "power", "real", "reciprocal", "relu", "rint", "sigmoid", "sign",
+    "sin", "sinh", "softplus", "sqrt", "square", "subtract", "tan", "tanh", "trunc",
+    # array functions
+    "clip", "concatenate", "cumsum", "diff", "dot", "mean", "norm", "ones_like", "outer",
+    "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
 ]

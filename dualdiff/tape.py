@@ -101,18 +101,20 @@ class Var(Wrapper):
 
 
 class _ShapeOnly:
-    """What a linear op's transpose reads of an input: its shape, and nothing to keep alive."""
+    """What a linear op's transpose reads of an input: its shape and dtype (whether it is
+    complex), and nothing to keep alive."""
 
-    __slots__ = ("shape", "ndim")
+    __slots__ = ("shape", "ndim", "dtype")
 
-    def __init__(self, shape):
+    def __init__(self, shape, dtype):
         self.shape = shape
         self.ndim = len(shape)
+        self.dtype = dtype
 
 
 def _shape_only(x):
     x = strip(x)
-    return _ShapeOnly(x.shape) if type(x) is np.ndarray else x
+    return _ShapeOnly(x.shape, x.dtype) if type(x) is np.ndarray else x
 
 
 WRAPPERS.add(Var)

@@ -12,8 +12,8 @@ import operator
 import numpy as np
 
 from ..core import strip
-from ..primitive import Elementwise, Piecewise, Unary
-from ..registry import implements, register
+from ..primitive import Elementwise, Linear, Piecewise, Unary
+from ..registry import UFUNCS, implements, register
 from .structure import where
 
 _LN2 = math.log(2.0)
@@ -260,3 +260,56 @@ implements(np.clip)(clip)
 __all__ = sorted(
     n for n, v in globals().items() if isinstance(v, Elementwise | Piecewise)
 ) + ["binary", "clip", "indicator", "piecewise", "select", "unary"]
+
+
+# --- complex parts: linear over the reals -------------------------------------------------
+#
+# Adjoints follow JAX's pairing <a, b> = Re(sum(a * b)) between a cotangent and a tangent: the
+# transpose of ``t -> Re t`` is ``w -> w``, of ``t -> Im t`` is ``w -> -i w``, of
+# ``t -> conj t`` is ``w -> conj w``; the adjoint of a real input is the real part.
+
+
+def _complex_input(primals):
+    return np.iscomplexobj(strip(primals[0]))
+
+
+def _real_transpose(out_bar, primals, out, wants):
+    return [out_bar]
+
+
+def _imag_transpose(out_bar, primals, out, wants):
+    return [-1j * out_bar if _complex_input(primals) else zeros_like_real(out_bar)]
+
+
+def _conj_transpose(out_bar, primals, out, wants):
+    return [conj(out_bar) if _complex_input(primals) else out_bar]
+
+
+def zeros_like_real(x):
+    return 0.0 * real(x)
+
+
+def _same(params, primals, out, batch):
+    return params
+
+
+def _real_impl(x):
+    return x.real if type(x) in (float, complex) else np.real(x)
+
+
+def _imag_impl(x):
+    return x.imag if type(x) in (float, complex) else np.imag(x)
+
+
+def _conj_impl(x):
+    return x.conjugate() if type(x) in (float, complex) else np.conjugate(x)
+
+
+real = register(Linear("real", _real_impl, _real_transpose, _same))
+imag = register(Linear("imag", _imag_impl, _imag_transpose, _same))
+conj = register(Linear("conjugate", _conj_impl, _conj_transpose, _same))
+
+implements(np.real)(real)
+implements(np.imag)(imag)
+UFUNCS[np.conjugate] = conj
+__all__ += ["conj", "imag", "real"]
