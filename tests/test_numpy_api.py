@@ -277,6 +277,7 @@ UNARY = {
     "sqrt": (lambda x: 0.5 / np.sqrt(x), (0.1, 5)),
     "cbrt": (lambda x: 1 / (3 * np.cbrt(x) ** 2), (0.1, 5)),
     "square": (lambda x: 2 * x, (-5, 5)),
+    "conjugate": (lambda x: np.ones_like(x), (-5, 5)),  # on real inputs
     "reciprocal": (lambda x: -1 / (x * x), (0.1, 5)),
     "absolute": (np.sign, (0.1, 5)),
     "fabs": (np.sign, (0.1, 5)),
