@@ -7,7 +7,7 @@ nested (:func:`hvp`, :func:`hessian`).
 
 from .dual import Dual
 from .forward import derivative, jacfwd, jacobian, jvp
-from .reverse import grad, value_and_grad, vjp
+from .reverse import grad, jacrev, ravel_pytree, stop_gradient, value_and_grad, vjp  # noqa: I001 (pytrees, drivers)
 from .rules import (
     absolute,
     add,
@@ -96,4 +96,6 @@ __all__ = [
     # array functions
     "clip", "concatenate", "cumsum", "diff", "dot", "mean", "norm", "ones_like", "outer",
     "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
+    # pytrees and more drivers
+    "jacrev", "ravel_pytree", "stop_gradient",
 ]

@@ -1,69 +1,110 @@
-"""Reverse-mode drivers: ``grad``, ``value_and_grad``, ``vjp``.
+"""Reverse-mode drivers: ``grad``, ``value_and_grad``, ``vjp``, ``jacrev``.
 
 Each call records ``f`` on a fresh :class:`~dualdiff.tape.Tape` (a level of its own, so it
-nests with every other driver) and runs one backward pass per cotangent.
+nests with every other driver) and runs one backward pass per cotangent, or per chunk of
+cotangents: a chunk is one backward pass over Duals whose tangents carry the cotangents as
+a batch (the backward pass is linear in its seed).  Arguments, cotangents and outputs may be
+pytrees (:mod:`dualdiff.pytree`).
 """
+
+import math
 
 import numpy as np
 
 from .core import WRAPPERS, as_plain, new_level, shape, strip, zeros
-from .outputs import check_output, unaliased
+from .dual import new_dual
+from .forward import check_chunk_size, chunk_size_for, forward_jacobian
+from .outputs import (
+    argnums_of,
+    aux_at,
+    check_output,
+    inputs,
+    jacobian_tree,
+    rows,
+    sizes,
+    split_aux,
+    tangent_at,
+    unaliased,
+    value_at,
+)
+from .pytree import (
+    LEAF,
+    flatten,
+    is_tree,
+    match,
+    paths,
+    ravel_pytree,  # noqa: F401 (exported beside the drivers)
+    unflatten,
+)
+from .rules import (
+    concatenate,
+    ravel,
+    real,
+    stop_gradient,  # noqa: F401 (exported beside the drivers)
+)
 from .tape import Tape, Var
 
 
-def _record(f, args, argnums):
-    """Run ``f(*args)`` on a fresh tape with the arguments ``argnums`` as its inputs.
+class _Recording:
+    """``f`` run once on a tape: the inputs' plain leaves, their nodes, the output and aux."""
 
-    Returns those arguments (as plain values), the tape, their nodes and ``f``'s output.
-    """
-    args = list(args)
-    xs = [as_plain(args[i], f"argument {i}") for i in argnums]
-    tape = Tape(new_level())
-    leaves = []
-    for i, x in zip(argnums, xs):
-        args[i] = tape.leaf(x)
-        leaves.append(args[i].index)  # f may rebind it (``x[0] = ...``); the input stays put
-    out = check_output(f(*args))
-    if isinstance(out, (tuple, list)):
-        raise TypeError("reverse mode needs f to return one number or array, not a tuple")
-    return xs, tape, leaves, out
+    __slots__ = ("xs", "treedef", "rebuild", "tape", "leaves", "out", "aux", "_flat")
 
+    def __init__(self, f, args, kwargs, nums, single, has_aux):
+        self.xs, self.treedef, self.rebuild = inputs(args, nums, single)
+        self.tape = tape = Tape(new_level())
+        vs = [tape.leaf(x) for x in self.xs]
+        self.leaves = [v.index for v in vs]  # f may rebind them (``x[0] = ...``); inputs stay
+        out, aux = split_aux(f(*self.rebuild(vs), **kwargs), has_aux)
+        self.out = check_output(out)
+        self.aux = aux_at(aux, tape.level)
+        self._flat = None
 
-def _pull(tape, leaves, xs, out, seed):
-    """The adjoints of the input nodes ``leaves`` when ``out`` has adjoint ``seed``."""
-    moved = type(out) is Var and out.tape is tape
-    grads = tape.backward(out.index, seed, leaves) if moved else [None] * len(leaves)
-    return [_as_input(g, x, seed) for g, x in zip(grads, xs)]
+    def value(self, out):
+        return unaliased(value_at(out, self.tape.level), self.xs)
+
+    def flat_output(self):
+        """All output leaves as one vector on the tape (recorded at the first need)."""
+        if self._flat is None:
+            parts = [ravel(o) for o in flatten(self.out)[0]]
+            self._flat = parts[0] if len(parts) == 1 else concatenate(parts) if parts else None
+        return self._flat
+
+    def pull(self, out, seed):
+        """The adjoints of the inputs, as input-shaped leaves, when ``out`` has adjoint
+        ``seed``."""
+        tape = self.tape
+        moved = type(out) is Var and out.tape is tape
+        grads = tape.backward(out.index, seed, self.leaves) if moved else [None] * len(self.xs)
+        return [_as_input(g, x, seed) for g, x in zip(grads, self.xs)]
+
+    def tree(self, grads):
+        return grads[0] if self.treedef is LEAF else unflatten(self.treedef, grads)
 
 
 def _as_input(g, x, seed):
-    """An adjoint shaped and typed like its input ``x`` (zeros where nothing flowed)."""
+    """An adjoint shaped and typed like its input ``x`` (zeros where nothing flowed).
+
+    The adjoint of a real input is real: the real part, when ``f`` is complex inside.
+    """
     if g is None:
         return zeros(x, None)
     g = unaliased(g, [x, seed])
+    if not np.iscomplexobj(x) and np.iscomplexobj(strip(g)):
+        g = real(g)
     if type(g) not in WRAPPERS and isinstance(x, float):
-        return float(np.real(g)) if not np.iscomplexobj(g) else complex(g)
+        return float(g)
     return g
 
 
-def _value(out, tape):
-    return out.value if type(out) is Var and out.tape is tape else out
-
-
-def _argnums(argnums):
-    if isinstance(argnums, int):
-        return (argnums,), True
-    argnums = tuple(argnums)
-    if not argnums or not all(isinstance(i, int) for i in argnums):
-        raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
-    return argnums, False
-
-
-def value_and_grad(f, argnums=0):
+def value_and_grad(f, argnums=0, has_aux=False):
     """``x -> (f(x), ∇f(x))`` for a real scalar-valued ``f``, by one backward pass.
 
     ``argnums`` (an int, or a tuple for a tuple of gradients) picks the arguments to
-    differentiate, as in JAX; the others are passed through as constants.
+    differentiate, as in JAX; the others, and keyword arguments, are passed through as
+    constants.  An argument may be a pytree; its gradient has the same structure.  Any output
+    of size 1 is a scalar (shape ``()``, ``(1,)``, ``(1, 1)``).  With ``has_aux=True``, ``f``
+    returns ``(value, aux)`` and the function returns ``((value, aux), gradient)``.
 
     Examples
     --------
@@ -73,47 +114,58 @@ def value_and_grad(f, argnums=0):
     >>> dd.value_and_grad(lambda x, y: x * y, argnums=(0, 1))(2.0, 5.0)
     (10.0, (5.0, 2.0))
     """
-    nums, single = _argnums(argnums)
+    nums, single = argnums_of(argnums)
 
-    def vg(*args):
-        if max(nums) >= len(args):
-            raise TypeError(f"argnums {argnums!r} but f was given {len(args)} argument(s)")
-        xs, tape, leaves, out = _record(f, args, nums)
-        if shape(out) != ():
-            raise ValueError(f"grad needs f to return a scalar, got shape {shape(out)}; "
+    def vg(*args, **kwargs):
+        r = _Recording(f, args, kwargs, nums, single, has_aux)
+        out = r.out
+        if is_tree(out):
+            raise TypeError(f"grad needs f to return a scalar, got a {type(out).__name__}; "
+                            "use dd.vjp or dd.jacobian for pytree outputs")
+        s = shape(out)
+        if math.prod(s) != 1:
+            raise ValueError(f"grad needs f to return a scalar, got shape {s}; "
                              "use dd.vjp or dd.jacobian for vector outputs")
-        value = _value(out, tape)
-        if np.iscomplexobj(np.asarray(strip(value))):
+        value = r.value(out)
+        if np.iscomplexobj(strip(value)):
             raise TypeError("grad needs a real-valued f; for complex outputs use dd.vjp")
-        grads = _pull(tape, leaves, xs, out, 1.0)
-        return value, grads[0] if single else tuple(grads)
+        g = r.tree(r.pull(out, 1.0 if s == () else np.ones(s)))
+        return ((value, r.aux) if has_aux else value), g
 
     return vg
 
 
-def grad(f, argnums=0):
-    """``x -> ∇f(x)`` (the shape of ``x``) for a real scalar-valued ``f``: reverse mode.
+def grad(f, argnums=0, has_aux=False):
+    """``x -> ∇f(x)`` (the structure and shapes of ``x``) for a real scalar-valued ``f``.
 
-    ``argnums`` picks the arguments to differentiate, as in JAX.
+    Reverse mode.  ``argnums`` picks the arguments to differentiate, as in JAX; with
+    ``has_aux=True`` the function returns ``(gradient, aux)``.  See :func:`value_and_grad`.
 
     Examples
     --------
     >>> import numpy as np, dualdiff as dd
     >>> dd.grad(lambda x: np.sum(x**2))(np.array([1.0, 2.0]))
     array([2., 4.])
+    >>> dd.grad(lambda p: p["w"] * p["b"])({"w": 2.0, "b": 3.0})
+    {'b': 2.0, 'w': 3.0}
     """
-    vg = value_and_grad(f, argnums)
+    vg = value_and_grad(f, argnums, has_aux)
 
-    def g(*args):
-        return vg(*args)[1]
+    def g(*args, **kwargs):
+        value, gradient = vg(*args, **kwargs)
+        return (gradient, value[1]) if has_aux else gradient
 
     return g
 
 
-def vjp(f, x, *args):
-    """``(f(x), pullback)`` with ``pullback(w) = wᵀ J``: reverse mode for any output shape.
+def vjp(f, x, *args, has_aux=False):
+    """``(f(x), pullback)`` with ``pullback(w) = wᵀ J``: reverse mode for any output.
 
-    The pullback may be called many times (one backward pass each).
+    ``x`` may be a pytree (``pullback`` returns its structure), and so may the output
+    (``w`` then has the output's structure).  Further arguments are constants.  The pullback
+    may be called many times (one backward pass each).  For a real ``x`` the adjoint is real
+    (its real part when ``f`` is complex inside), as in JAX.  With ``has_aux=True`` it
+    returns ``(f(x), pullback, aux)``.
 
     Examples
     --------
@@ -122,13 +174,99 @@ def vjp(f, x, *args):
     >>> pullback(np.array([1.0, 1.0]))
     array([1., 2.])
     """
-    (x,), tape, leaves, out = _record(f, (x, *args), (0,))
+    r = _Recording(f, (x, *args), {}, (0,), True, has_aux)
+    out = r.out
+    tree_out = is_tree(out)
+    out_leaves, out_def = flatten(out) if tree_out else ([out], LEAF)
+    out_shapes = [shape(o) for o in out_leaves]
 
     def pullback(w):
-        w = as_plain(w, "cotangent")
-        if shape(w) != shape(out):
-            raise ValueError(f"cotangent of shape {shape(w)} does not match the output's "
-                             f"shape {shape(out)}")
-        return _pull(tape, leaves, [x], out, w)[0]
+        if tree_out:
+            ws = match(out_def, w, "cotangent")
+            names = paths(out_def, "cotangent")
+        else:
+            ws, names = [w], ["cotangent"]
+        ws = [as_plain(c, n) for c, n in zip(ws, names)]
+        for c, s, n in zip(ws, out_shapes, names):
+            if shape(c) != s:
+                raise ValueError(f"{n}: shape {shape(c)} does not match the output's shape {s}")
+        if not tree_out:
+            return r.tree(r.pull(out, ws[0]))
+        if not ws:
+            return r.tree([zeros(x, None) for x in r.xs])
+        seed = ravel(ws[0]) if len(ws) == 1 else concatenate([ravel(c) for c in ws])
+        return r.tree(r.pull(r.flat_output(), seed))
 
-    return _value(out, tape), pullback
+    value = (unflatten(out_def, [r.value(o) for o in out_leaves]) if tree_out
+             else r.value(out))
+    return (value, pullback, r.aux) if has_aux else (value, pullback)
+
+
+def reverse_jacobian(r, chunk_size):
+    """The Jacobian from the recording ``r``: rows (chunks of them) through one tape."""
+    out_leaves, out_def = flatten(r.out)
+    if any(np.iscomplexobj(strip(value_at(o, r.tape.level))) for o in out_leaves):
+        raise TypeError("jacrev needs real outputs (the adjoint of a complex output is not "
+                        "a row of J); use dd.jacfwd for complex outputs")
+    out_shapes = [shape(o) for o in out_leaves]
+    in_shapes = [shape(x) for x in r.xs]
+    m, n = sum(sizes(out_shapes)), sum(sizes(in_shapes))
+    k = chunk_size or chunk_size_for(max(m, n))
+    blocks = []
+    target = r.flat_output() if m else None
+    for start in range(0, m, k):
+        c = min(k, m - start)
+        if c == 1:
+            e = np.zeros(m)
+            e[start] = 1.0
+            blocks.append(rows(r.pull(target, e), 1))
+        else:
+            level = new_level()
+            seeds = np.zeros((c, m))
+            seeds[np.arange(c), start + np.arange(c)] = 1.0
+            adjoints = r.pull(target, new_dual(np.zeros(m), seeds, level, c))
+            blocks.append(rows([tangent_at(a, level, c) for a in adjoints], c))
+    J = (np.zeros((m, n)) if not blocks else blocks[0] if len(blocks) == 1
+         else concatenate(blocks, axis=0))
+    return jacobian_tree(J, out_def, out_shapes, r.treedef, in_shapes)
+
+
+def jacobian_by_mode(f, argnums, chunk_size, has_aux, mode):
+    """:func:`~dualdiff.jacobian` for ``mode`` "reverse" or "auto" (see there)."""
+    nums, single = argnums_of(argnums)
+    chunk_size = check_chunk_size(chunk_size)
+
+    def jac(*args, **kwargs):
+        r = _Recording(f, args, kwargs, nums, single, has_aux)
+        if mode == "auto":
+            out_leaves = flatten(r.out)[0]
+            m = sum(sizes([shape(o) for o in out_leaves]))
+            complex_out = any(np.iscomplexobj(strip(value_at(o, r.tape.level)))
+                              for o in out_leaves)
+            if complex_out or m >= sum(sizes([shape(x) for x in r.xs])):
+                J, aux = forward_jacobian(f, r.xs, r.treedef, r.rebuild, kwargs, chunk_size,
+                                          has_aux)
+                return (J, aux) if has_aux else J
+        J = reverse_jacobian(r, chunk_size)
+        return (J, r.aux) if has_aux else J
+
+    return jac
+
+
+def jacrev(f, argnums=0, chunk_size=None, has_aux=False):
+    """``x -> J`` by reverse mode: ``f`` is recorded once and rows are pulled back through
+    that one tape, ``chunk_size`` rows per backward pass (the default as many as fit in
+    :data:`~dualdiff.forward.CHUNK_BYTES`; ``1``: one pass per row).
+
+    Same conventions as :func:`~dualdiff.jacobian` (``argnums``, pytrees, ``has_aux``,
+    keywords), as ``jax.jacrev``; the outputs must be real.  Cheaper than forward mode when
+    ``f`` has fewer outputs than inputs.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.jacrev(lambda x: np.array([np.sum(x), x[0] * x[1]]))(np.array([2.0, 3.0]))
+    array([[1., 1.],
+           [3., 2.]])
+    """
+    return jacobian_by_mode(f, argnums, chunk_size, has_aux, "reverse")

@@ -1,27 +1,41 @@
-"""Second order: Hessian-vector products by reverse-on-forward, and full Hessians."""
+"""Second order: Hessian-vector products, and full Hessians."""
 
-from .core import as_plain, shape
-from .forward import jacobian, jvp
+from .core import as_plain
+from .forward import jacobian, jvp, tangent_leaves
+from .pytree import flatten, is_tree, match, paths
 from .reverse import grad
 
 
 def hvp(f, x, v):
     """``H(x) v`` for a scalar-valued ``f``, without forming ``H``.
 
-    Forward mode gives the directional derivative ``g(x) = ∇f(x)·v`` (a Dual whose parts are
-    tape values); the tape differentiates it: ``∇g(x) = H(x) v``.  Costs a small constant
-    times one evaluation of ``f``.
+    ``x`` may be a pytree and ``v`` then has its structure.  For one vector, forward mode
+    gives the directional derivative ``g(x) = ∇f(x)·v`` (a Dual whose parts are tape values)
+    and the tape differentiates it: ``∇g(x) = H(x) v`` (reverse-on-forward).  ``v`` may carry
+    a leading batch axis (``V`` of shape ``(k,) + x.shape``, on every leaf): the ``k``
+    products come from one pass of forward mode over the reverse gradient, with the ``k``
+    directions as a batch of tangents, and have shape ``(k,) + x.shape``.  Costs a small
+    constant times one evaluation of ``f`` (times ``k`` in arithmetic, not in passes).
 
     Examples
     --------
     >>> import numpy as np, dualdiff as dd
     >>> dd.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
+    >>> dd.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.eye(2))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
     """
-    x = as_plain(x, "x")
-    v = as_plain(v, "v")
-    if shape(v) != shape(x):
-        raise ValueError(f"v has shape {shape(v)} but x has shape {shape(x)}")
+    if is_tree(x) or is_tree(v):
+        xs, treedef = flatten(x)
+        names = paths(treedef, "")
+        xs = [as_plain(a, f"x{n}") for a, n in zip(xs, names)]
+        _, batch = tangent_leaves(xs, match(treedef, v, "v"), lambda j: f"v{names[j]}")
+    else:
+        x = as_plain(x, "x")
+        _, batch = tangent_leaves([x], [v], lambda j: "v")
+    if batch is not None:
+        return jvp(grad(f), (x,), (v,))[1]
 
     def directional(xv):
         return jvp(f, (xv,), (v,))[1]
@@ -29,11 +43,13 @@ def hvp(f, x, v):
     return grad(directional)(x)
 
 
-def hessian(f, chunk_size=None):
+def hessian(f, argnums=0, chunk_size=None):
     """``x -> H(x)``, of shape ``x.shape + x.shape``: forward mode over the reverse gradient.
 
     Each pass pushes a batch of unit directions through ``grad(f)``: that is ``H`` applied to
     those directions (the same product ``hvp`` computes), several columns at a time.
+    ``argnums`` and pytrees as in :func:`~dualdiff.jacobian` (``argnums=(0, 1)`` gives the
+    blocks ``((H00, H01), (H10, H11))``, as ``jax.hessian``); keyword arguments go to ``f``.
 
     Examples
     --------
@@ -42,4 +58,4 @@ def hessian(f, chunk_size=None):
     array([[0., 4.],
            [4., 2.]])
     """
-    return jacobian(grad(f), chunk_size=chunk_size)
+    return jacobian(grad(f, argnums), argnums=argnums, chunk_size=chunk_size)

@@ -350,3 +350,36 @@ __all__ = [
     "reshape_p", "set_index_p", "setitem", "squeeze", "stack", "swapaxes", "transpose",
     "transpose_p", "vstack", "where", "where_p", "zeros_like",
 ]
+
+
+# --- stop_gradient ---------------------------------------------------------------------------
+
+from ..pytree import tree_map as _tree_map  # noqa: E402 (this section's own import)
+
+#: ``stop_gradient(x)``: the value of ``x``, a constant to every derivative around it.  A
+#: primitive (not a composite) because no composition of the others has a zero derivative
+#: and the identity as its value; a custom one (not piecewise) so that it stays out of the
+#: elementwise catalogue.
+stop_gradient_p = register(
+    Custom("stop_gradient", lambda x: x,
+           lambda primals, tangents, out, batch: None,
+           lambda out_bar, primals, out, wants: [None])
+)
+
+
+def stop_gradient(x):
+    """The value of ``x`` (a number, array or pytree of them), treated as a constant.
+
+    Every derivative around it (forward, reverse, any nesting) sees a zero derivative, as
+    ``jax.lax.stop_gradient``.
+
+    Examples
+    --------
+    >>> import dualdiff as dd
+    >>> dd.grad(lambda x: x * dd.stop_gradient(x))(3.0)
+    3.0
+    """
+    return _tree_map(stop_gradient_p, x)
+
+
+__all__ += ["stop_gradient", "stop_gradient_p"]
