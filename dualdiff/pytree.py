@@ -192,11 +192,13 @@ def ravel_pytree(tree):
     """
     from .core import as_plain  # noqa: PLC0415 (core imports the rule table)
 
-    leaves, treedef = flatten(tree)
-    leaves = [as_plain(x, p) for x, p in zip(leaves, paths(treedef, "tree"))]
+    raw, treedef = flatten(tree)
+    leaves = [as_plain(x, p) for x, p in zip(raw, paths(treedef, "tree"))]
     shapes = [np.shape(x) for x in leaves]
     sizes = [int(np.prod(s)) for s in shapes]
-    dtypes = [np.result_type(x) for x in leaves]
+    # the dtype the caller gave (float32 stays float32), ints promoted as everywhere
+    dtypes = [np.result_type(r) if isinstance(r, np.ndarray) and r.dtype.kind in "fc"
+              else np.result_type(x) for r, x in zip(raw, leaves)]
     scalars = [isinstance(x, (float, complex)) for x in leaves]
     flat = (np.concatenate([np.ravel(x) for x in leaves]) if leaves
             else np.zeros(0))

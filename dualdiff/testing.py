@@ -4,47 +4,150 @@ import numpy as np
 
 from .core import as_plain, shape
 from .forward import jvp
+from .outputs import check_output
+from .pytree import flatten, is_tree, ravel_pytree
 from .reverse import vjp
-from .study.finite_diff import finite_difference
 
 
 def check_grads(f, x, order=1, rtol=1e-6, seed=0):
     """Check the derivatives of ``f`` at ``x`` up to ``order``; raise ``AssertionError`` if off.
 
-    Along a random direction ``u`` and cotangent ``w``:
+    ``x`` and ``f``'s output may be pytrees (taken as one vector each, by
+    :func:`~dualdiff.ravel_pytree`).  Along a random direction ``u`` and cotangent ``w``:
 
-    - forward mode against finite differences: ``J u`` from :func:`jvp` against the five-point
-      central difference of ``f`` along ``u`` (relative ``rtol``: the difference is only
-      accurate to about ``1e-10``);
-    - reverse against forward mode: ``<w, J u> == <Jᵀ w, u>`` (to rounding, ``1e-10``);
+    - **forward** mode against finite differences: ``J u`` from :func:`jvp` against the
+      five-point central difference of ``f`` along ``u`` (relative ``rtol``), at the step
+      ``h = 1e-3`` (relative to the size of ``x``) and, if that disagrees, at steps 8, 64,
+      512 and 4096 times smaller: a kink of ``f`` near ``x`` (a ReLU switching within the
+      stencil) spoils the larger steps only.  If every step disagrees, the differences are
+      examined: if they do not converge as the step shrinks, or the one-sided differences
+      disagree, ``f`` is not smooth at ``x`` along ``u``; a nearby direction is tried, and if
+      that fails too the message says that ``f`` has a kink there, rather than reporting a
+      bare mismatch;
+    - **reverse** against forward mode: ``<w, J u> == <Jᵀ w, u>`` (to rounding, ``1e-10``);
     - for ``order > 1``, the same checks on ``x -> J(x) u``, recursively.
+
+    A failure names the check, the order, the relative and absolute error, the tolerance and
+    the step.
 
     Examples
     --------
     >>> import numpy as np, dualdiff as dd
     >>> dd.check_grads(lambda x: np.sin(x) * np.sum(x ** 2), np.array([0.3, -1.2]), order=2)
+    >>> dd.check_grads(lambda p: {"y": p["w"] * np.tanh(p["b"])}, {"w": 2.0, "b": np.ones(2)})
     """
     if not isinstance(order, int) or order < 1:
         raise ValueError(f"order must be a positive integer, got {order!r}")
-    x = as_plain(x, "x")
+    if is_tree(x):
+        z, unravel = ravel_pytree(x)
+        g = lambda v: _as_vector(f(unravel(v)))
+    else:
+        z, g = as_plain(x, "x"), lambda v: _as_vector(f(v))
     rng = np.random.default_rng(seed)
-    u = rng.standard_normal(shape(x)) if shape(x) else 1.0
-    y, ju = jvp(f, (x,), (u,))
-    fd = finite_difference(f, x, _step(x, u), method="central4", v=None if shape(x) == () else u)
-    _close(ju, fd, rtol, "forward mode (jvp) against the five-point difference")
+    for level in range(1, order + 1):
+        u = _check_once(g, z, rtol, rng, f"order {level}")
+        g = _along(g, u)
+
+
+def _along(g, u):
+    return lambda z: jvp(g, (z,), (u,))[1]
+
+
+def _as_vector(out):
+    """A pytree output as one vector (a single leaf as it is)."""
+    from .rules import concatenate, ravel  # noqa: PLC0415
+
+    leaves = flatten(check_output(out))[0]
+    if len(leaves) == 1:
+        return leaves[0]
+    return concatenate([ravel(o) for o in leaves]) if leaves else np.zeros(0)
+
+
+def _direction(z, rng):
+    return rng.standard_normal(shape(z)) if shape(z) else 1.0
+
+
+def _check_once(g, z, rtol, rng, what):
+    """The forward and reverse checks of one order; returns the direction used."""
+    u = _direction(z, rng)
+    y, ju = jvp(g, (z,), (u,))
+    failure = _forward_check(g, z, u, y, ju, rtol, what)
+    if failure is not None and failure[0]:  # a kink along u: try nearby directions
+        for _ in range(2):
+            u2 = u + 0.3 * _direction(z, rng)
+            y, ju2 = jvp(g, (z,), (u2,))
+            if _forward_check(g, z, u2, y, ju2, rtol, what) is None:
+                u, ju, failure = u2, ju2, None
+                break
+    if failure is not None:
+        raise AssertionError(failure[1])
     w = rng.standard_normal(shape(y)) if shape(y) else 1.0
-    value, pullback = vjp(f, x)
+    pullback = vjp(g, z)[1]
     lhs, rhs = np.sum(np.conj(w) * ju), np.sum(pullback(w) * u)
-    _close(lhs, rhs, 1e-10, "reverse mode: <w, J u> against <J^T w, u>",
+    _close(lhs, rhs, 1e-10, f"{what}: reverse mode: <w, J u> against <J^T w, u>",
            scale=np.sum(np.abs(w) * np.abs(ju)) + abs(rhs))
-    if order > 1:
-        check_grads(lambda z: jvp(f, (z,), (u,))[1], x, order - 1, rtol, seed + 1)
+    return u
+
+
+#: the steps of the forward check, as fractions of the first one
+_SHRINK = (1.0, 1 / 8, 1 / 64, 1 / 512, 1 / 4096)
+
+
+def _forward_check(g, z, u, y, ju, rtol, what):
+    """None if ``J u`` agrees with a five-point difference at one of the steps, else
+    ``(kink, message)``."""
+    h0 = _step(z, u)
+    estimates, errors = [], []
+    for r in _SHRINK:
+        h = h0 * r
+        fd = _difference(g, z, u, h)
+        # the difference's rounding error, relative to the derivative's scale
+        noise = 1e3 * np.finfo(float).eps * max(np.max(np.abs(y), initial=0.0), 1e-300) / h
+        scale = max(np.max(np.abs(fd), initial=0.0), noise / rtol)
+        err = np.max(np.abs(np.asarray(ju) - fd), initial=0.0)
+        if err <= rtol * max(scale, np.finfo(float).tiny):
+            return None
+        estimates.append(fd)
+        errors.append((err, scale, h))
+    hs = h0 * _SHRINK[-1]
+    plus = (np.asarray(g(z + hs * u)) - np.asarray(y)) / hs
+    minus = (np.asarray(y) - np.asarray(g(z - hs * u))) / hs
+    size = max(np.max(np.abs(plus), initial=0.0), np.max(np.abs(minus), initial=0.0), 1e-300)
+    one_sided = np.max(np.abs(plus - minus), initial=0.0) > 1e-2 * size
+    changes = [np.max(np.abs(a - b), initial=0.0) for a, b in zip(estimates, estimates[1:])]
+    converged = changes[-1] <= 10 * rtol * max(np.max(np.abs(estimates[-1]), initial=0.0),
+                                               1e-300)
+    err, scale, h = errors[-1]
+    head = (f"{what}: forward mode (jvp) against the five-point difference along a random "
+            f"direction: off by {err:.3g} (relative {err / max(scale, 1e-300):.3g}, tolerance "
+            f"{rtol:g}) at the step h = {h:.3g}, and at every larger step down from {h0:.3g}")
+    detail = f"\n  jvp        {np.asarray(ju)}\n  difference {estimates[-1]}"
+    if one_sided or not converged:
+        why = ("the one-sided differences disagree" if one_sided else
+               "the difference does not converge as the step shrinks")
+        return True, (f"{head}.\n  f has a kink within {2 * hs:.1g} of x along this "
+                      f"direction ({why}: forward {plus}, backward {minus}), and along "
+                      f"nearby directions too: its derivative is not defined there; check at "
+                      f"a point away from it{detail}")
+    hint = ""
+    first = next((i for i, c in enumerate(changes) if c > 10 * rtol * scale), None)
+    if first is not None:
+        hint = (f"\n  (the difference changed between the steps {h0 * _SHRINK[first]:.3g} "
+                f"and {h0 * _SHRINK[first + 1]:.3g}: f may have a kink within "
+                f"{2 * h0 * _SHRINK[first]:.1g} of x)")
+    return False, head + hint + detail
+
+
+def _difference(g, z, u, h):
+    """The five-point central difference of ``g`` at ``z`` along ``u`` with step ``h``."""
+    at = lambda s: np.asarray(g(z + s * h * u))
+    return (at(-2) - 8 * at(-1) + 8 * at(1) - at(2)) / (12 * h)
 
 
 def _step(x, u):
     """Near the five-point difference's best step, eps^(1/5), relative to the size of x."""
-    size = max(1.0, float(np.max(np.abs(x))))
-    return 1e-3 * size / max(1.0, float(np.max(np.abs(u))))
+    size = max(1.0, float(np.max(np.abs(x), initial=0.0)))
+    return 1e-3 * size / max(1.0, float(np.max(np.abs(u), initial=0.0)))
 
 
 def _close(got, expected, rtol, what, scale=None):
