@@ -8,6 +8,7 @@ import numpy as np
 
 from . import rules
 from .core import strip
+from .outputs import lift_objects
 from .registry import (
     FUNCTIONS,
     PRIMAL_FUNCTIONS,
@@ -40,6 +41,13 @@ PRIMAL_FUNCTIONS.update({
 })
 
 
+def _lift_all(args):
+    """Object arrays of wrappers (``np.array([d1, d2])``) as one wrapper each."""
+    if isinstance(args, (list, tuple)):
+        return type(args)(_lift_all(a) for a in args)
+    return lift_objects(args)
+
+
 def _strip_all(args):
     if isinstance(args, (list, tuple)):
         return type(args)(_strip_all(a) for a in args)
@@ -58,7 +66,7 @@ def ufunc(uf, method, inputs, kwargs):
     prim = UFUNCS.get(uf)
     if prim is None:
         raise TypeError(f"np.{uf.__name__} is not supported on Duals (no derivative rule)")
-    return prim(*inputs)
+    return prim(*_lift_all(inputs))
 
 
 def function(func, args, kwargs):
@@ -70,7 +78,7 @@ def function(func, args, kwargs):
         name = getattr(func, "__module__", "numpy").replace("numpy", "np", 1)
         raise TypeError(f"{name}.{func.__name__} is not supported on Duals (no derivative rule)")
     try:
-        return impl(*args, **kwargs)
+        return impl(*_lift_all(args), **kwargs)
     except TypeError as e:
         if "unexpected keyword" in str(e):
             raise TypeError(f"np.{func.__name__}: {e}") from None

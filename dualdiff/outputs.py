@@ -117,10 +117,19 @@ def from_objects(arr, where="f"):
     items = list(arr.flat)
     for x in items:
         if not (type(x) in WRAPPERS or isinstance(x, (int, float, complex, np.number))):
-            raise TypeError(f"{where} returned an object array holding a {type(x).__name__}")
+            raise TypeError(f"{where}: an object array holding a {type(x).__name__} has no "
+                            "derivative; hold only numbers, Duals and tape values")
     if not any(type(x) in WRAPPERS for x in items):
         return np.array(items).reshape(arr.shape)
     return reshape(stack(items), arr.shape)
+
+
+def lift_objects(x):
+    """``x``, except that an object array (of Duals, tape values and numbers) becomes one
+    wrapper (or a numeric array), which the primitives can differentiate."""
+    if type(x) is np.ndarray and x.dtype == object:
+        return from_objects(x, "an operand")
+    return x
 
 
 def unaliased(result, inputs):

@@ -8,6 +8,7 @@ import numpy as np
 
 from . import numpy_api, rules
 from .core import WRAPPERS, bind, shape, strip
+from .outputs import lift_objects
 
 _OPERAND_TYPES = (numbers.Number, np.ndarray, np.generic)
 
@@ -17,16 +18,24 @@ def _operand(other):
 
 
 def binary_operator(prim, reflected=False):
-    """The Python operator for ``prim`` (``NotImplemented`` for foreign operand types)."""
+    """The Python operator for ``prim`` (``NotImplemented`` for foreign operand types).
+
+    An object array of Duals (``np.array([d1, d2])``) becomes one wrapper first: otherwise
+    NumPy would build an array of wrappers inside the wrapper, which no driver can read.
+    """
     if reflected:
 
         def op(self, other):
-            return prim(other, self) if _operand(other) else NotImplemented
+            if not _operand(other):
+                return NotImplemented
+            return prim(lift_objects(other) if type(other) is np.ndarray else other, self)
 
     else:
 
         def op(self, other):
-            return prim(self, other) if _operand(other) else NotImplemented
+            if not _operand(other):
+                return NotImplemented
+            return prim(self, lift_objects(other) if type(other) is np.ndarray else other)
 
     op.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
     return op
