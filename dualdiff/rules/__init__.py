@@ -29,13 +29,12 @@ Conventions at points where the derivative does not exist (each is tested):
 """
 
 from ..registry import FUNCTIONS, PRIMITIVES, UFUNCS  # noqa: F401 (re-exported)
-from . import elementwise, linalg, reductions, structure  # noqa: E402, I001
-from . import fft  # noqa: E402, I001
+from . import elementwise, fft, linalg, reductions, structure  # noqa: E402, I001
 from .elementwise import *  # noqa: F403
+from .fft import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .reductions import *  # noqa: F403
 from .structure import *  # noqa: F403
-from .fft import *  # noqa: F403
 
 __all__ = sorted(
     {"FUNCTIONS", "PRIMITIVES", "UFUNCS"}
