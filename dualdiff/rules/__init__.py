@@ -7,7 +7,8 @@ namespace:
   ``where``, ``x[i]``, ``x[i] = v``, ...);
 - :mod:`.elementwise`: the ufuncs and ``dualdiff``'s own elementwise functions;
 - :mod:`.reductions`: sums, scans, extrema and the statistics built from them;
-- :mod:`.linalg`: matrix products, ``solve``, ``det`` and the norms.
+- :mod:`.linalg`: matrix products, ``solve``, ``det`` and the norms;
+- :mod:`.fft`: ``np.fft``'s transforms (three linear primitives with their transposes).
 
 In scope for every rule: the primal arguments ``x`` (and ``y``), the primal output ``out``,
 and, for linear and custom rules, the output adjoint ``out_bar``, the tangents and the
@@ -28,8 +29,9 @@ Conventions at points where the derivative does not exist (each is tested):
 """
 
 from ..registry import FUNCTIONS, PRIMITIVES, UFUNCS  # noqa: F401 (re-exported)
-from . import elementwise, linalg, reductions, structure  # noqa: E402, I001
+from . import elementwise, fft, linalg, reductions, structure  # noqa: E402, I001
 from .elementwise import *  # noqa: F403
+from .fft import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .reductions import *  # noqa: F403
 from .structure import *  # noqa: F403
@@ -37,5 +39,5 @@ from .structure import *  # noqa: F403
 __all__ = sorted(
     {"FUNCTIONS", "PRIMITIVES", "UFUNCS"}
     | set(elementwise.__all__) | set(structure.__all__) | set(reductions.__all__)
-    | set(linalg.__all__)
+    | set(linalg.__all__) | set(fft.__all__)
 )

@@ -2,7 +2,6 @@
 functions composed from them (``mean``, ``var``, ``std``, ``prod``, ``diff``, ``trace``).
 """
 
-import builtins
 import math
 
 import numpy as np
@@ -14,6 +13,7 @@ from .elementwise import sqrt
 from .structure import (
     broadcast_to_p,
     concatenate_p,
+    diagonal,
     expand_dims,
     getitem,
     getitem_p,
@@ -165,9 +165,11 @@ def diff(x, n=1, axis=-1):
     return x
 
 
-def trace(x):
-    n = builtins.min(shape(x)[:2])
-    return sum_p(getitem(x, (np.arange(n), np.arange(n))))
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """``np.trace``: the sum of ``diagonal(x, offset, axis1, axis2)``."""
+    if dtype is not None or out is not None:
+        raise TypeError("np.trace(dtype=, out=) is not supported on Duals")
+    return sum_p(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
 implements(np.sum)(sum)

@@ -6,6 +6,8 @@ The primitives here are *linear*: forward mode applies the operation itself to t
 are compositions of these primitives, so they need no rule of their own.
 """
 
+import math
+
 import numpy as np
 
 from ..core import WRAPPERS, expand, ndim, normalize_axis, shape, strip, zeros
@@ -226,9 +228,9 @@ def transpose(x, axes=None):
     return transpose_p(x, axes=None if axes is None else tuple(axes))
 
 
-def swapaxes(x, a, b):
+def swapaxes(x, axis1, axis2):
     perm = list(range(ndim(x)))
-    a, b = normalize_axis((a, b), len(perm))
+    a, b = normalize_axis((axis1, axis2), len(perm))
     perm[a], perm[b] = perm[b], perm[a]
     return transpose(x, perm)
 
@@ -298,12 +300,23 @@ def stack(xs, axis=0):
     return concatenate_p(*(expand_dims(x, axis) for x in xs), axis=axis)
 
 
-def vstack(xs):
-    return concatenate([reshape(x, (1, -1)) if ndim(x) < 2 else x for x in xs], axis=0)
+def _no_dtype(dtype, name):
+    if dtype is not None:
+        raise TypeError(f"{name}(dtype=...) is not supported on Duals; cast the inputs instead")
 
 
-def hstack(xs):
+def vstack(xs, *, dtype=None, casting="same_kind"):
+    """``np.vstack`` (and the deprecated ``np.row_stack``, which calls it)."""
+    _no_dtype(dtype, "vstack")
+    return concatenate([atleast_2d(x) for x in xs], axis=0)
+
+
+def hstack(xs, *, dtype=None, casting="same_kind"):
+    _no_dtype(dtype, "hstack")
     xs = list(xs)
+    if not xs:
+        raise ValueError("need at least one array to concatenate")
+    xs = [atleast_1d(x) for x in xs]
     return concatenate(xs, axis=0 if ndim(xs[0]) == 1 else 1)
 
 
@@ -313,17 +326,446 @@ def _like(x, make):
     return make(x)
 
 
-def zeros_like(x, dtype=None):
-    """Zeros shaped like ``x``; for a Dual a Dual (so ``z[i] = value`` keeps derivatives)."""
-    return _like(x, lambda p: np.zeros_like(p, dtype=dtype))
+def zeros_like(x, dtype=None, order="K", subok=True, shape=None):
+    """Zeros shaped like ``x`` (or ``shape``); for a Dual a Dual of zero tangent, so
+    ``z[i] = value`` keeps derivatives.  ``np.empty_like`` is the same (zeros: never garbage)."""
+    return _like(x, lambda p: np.zeros_like(p, dtype=dtype, order=order, shape=shape))
 
 
-def ones_like(x, dtype=None):
-    return _like(x, lambda p: np.ones_like(p, dtype=dtype))
+def ones_like(x, dtype=None, order="K", subok=True, shape=None):
+    return _like(x, lambda p: np.ones_like(p, dtype=dtype, order=order, shape=shape))
 
 
-def full_like(x, fill_value, dtype=None):
-    return _like(x, lambda p: np.full_like(p, fill_value, dtype=dtype))
+def full_like(x, fill_value, dtype=None, order="K", subok=True, shape=None):
+    if type(fill_value) in WRAPPERS:
+        raise TypeError("full_like with a Dual fill value would drop its derivative; use "
+                        "fill_value * np.ones_like(x)")
+    return _like(x, lambda p: np.full_like(p, fill_value, dtype=dtype, order=order, shape=shape))
+
+
+# --- more of NumPy's structure, composed from the primitives -------------------------------
+#
+# Every function below is linear in its array arguments and is written with the primitives
+# above (slices and integer-array gathers, reshape, transpose, concatenate, the embedding
+# ``index_add``), so forward, reverse, batched tangents and every order come for free.  Where
+# NumPy's own argument handling is intricate (``insert``, ``put_along_axis``), NumPy is run on
+# integer *labels* of the input entries, and the result is the gather of those labels: the
+# semantics and the errors are NumPy's by construction.
+
+
+def _along(axis, index):
+    """An index applying ``index`` along ``axis`` (full slices before it)."""
+    return (slice(None),) * axis + (index,)
+
+
+def _take_along(x, idx, axis):
+    return getitem_p(x, index=_along(axis, np.asarray(idx, dtype=np.intp)))
+
+
+def _gather_labels(xs, arrange):
+    """``arrange`` (a NumPy rearrangement of its arguments) applied to the wrappers ``xs``.
+
+    Each entry of each input gets an integer label; ``arrange`` runs on the label arrays and
+    the result is the gather of the concatenated, flattened inputs at the output labels.
+    """
+    labels, start = [], 0
+    for x in xs:
+        n = math.prod(shape(x))
+        labels.append(np.arange(start, start + n, dtype=np.intp).reshape(shape(x)))
+        start += n
+    out = np.asarray(arrange(*labels))
+    flat = [ravel(x) for x in xs]
+    source = flat[0] if len(flat) == 1 else concatenate_p(*flat, axis=0)
+    return getitem_p(source, index=(out,))
+
+
+def atleast_1d(*xs):
+    """``np.atleast_1d``: a 0-d value becomes shape ``(1,)``."""
+    out = [reshape_p(x, shape=(1,)) if ndim(x) == 0 else x for x in xs]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_2d(*xs):
+    """``np.atleast_2d``: ``()`` -> ``(1, 1)``, ``(n,)`` -> ``(1, n)``."""
+    out = [reshape_p(x, shape=(1,) * (2 - ndim(x)) + shape(x)) if ndim(x) < 2 else x for x in xs]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def atleast_3d(*xs):
+    """``np.atleast_3d``: ``()`` -> ``(1, 1, 1)``, ``(n,)`` -> ``(1, n, 1)``, ``(m, n)`` ->
+    ``(m, n, 1)``."""
+    grow = {0: lambda s: (1, 1, 1), 1: lambda s: (1,) + s + (1,), 2: lambda s: s + (1,)}
+    out = [reshape_p(x, shape=grow[ndim(x)](shape(x))) if ndim(x) < 3 else x for x in xs]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def broadcast_arrays(*xs, subok=False):
+    """``np.broadcast_arrays``: each argument broadcast to the common shape (a tuple)."""
+    s = np.broadcast_shapes(*(shape(x) for x in xs))
+    return tuple(x if shape(x) == s else broadcast_to(x, s) for x in xs)
+
+
+def rollaxis(x, axis, start=0):
+    """``np.rollaxis`` (the permutation, and its errors, are NumPy's on a zero-stride view)."""
+    nd = ndim(x)
+    probe = np.rollaxis(np.broadcast_to(0.0, tuple(range(2, nd + 2))), axis, start)
+    return transpose(x, [n - 2 for n in probe.shape])
+
+
+# --- triangles and diagonals --------------------------------------------------------------
+
+
+def _diagonal_index(n1, n2, offset):
+    length = max(0, min(n1 + min(offset, 0), n2 - max(offset, 0)))
+    i = np.arange(length, dtype=np.intp)
+    return i + max(-offset, 0), i + max(offset, 0)
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """``np.diagonal``: the entries ``x[..., i, i + offset]`` of the plane ``(axis1, axis2)``,
+    on a new last axis (a gather; its transpose adds into zeros)."""
+    nd = ndim(x)
+    if nd < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    a, b = normalize_axis((axis1, axis2), nd)
+    if a == b:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    x = transpose(x, [i for i in range(nd) if i not in (a, b)] + [a, b])
+    i, j = _diagonal_index(*shape(x)[-2:], int(offset))
+    return getitem_p(x, index=(Ellipsis, i, j))
+
+
+def diag(v, k=0):
+    """``np.diag``: the ``k``-th diagonal of a matrix, or a matrix with ``v`` on it."""
+    if ndim(v) == 2:
+        return diagonal(v, k)
+    if ndim(v) != 1:
+        raise ValueError("Input must be 1- or 2-d.")
+    n = shape(v)[0] + abs(int(k))
+    return index_add_p(v, index=_diagonal_index(n, n, int(k)), shape=(n, n))
+
+
+def diagflat(v, k=0):
+    """``np.diagflat``: ``diag`` of the flattened input."""
+    return diag(ravel(v), k)
+
+
+def triu(m, k=0):
+    """``np.triu``: zero below the ``k``-th diagonal (by selection, never a mask product)."""
+    mask = np.tri(*shape(m)[-2:], k=int(k) - 1, dtype=bool)
+    return where_p(0.0, m, cond=mask)
+
+
+def tril(m, k=0):
+    """``np.tril``: zero above the ``k``-th diagonal."""
+    mask = np.tri(*shape(m)[-2:], k=int(k), dtype=bool)
+    return where_p(m, 0.0, cond=mask)
+
+
+# --- repetition and rearrangement ---------------------------------------------------------
+
+
+def tile(x, reps):
+    """``np.tile`` by reshape, broadcast and reshape (no copy of the index)."""
+    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    if any(r < 0 for r in reps):
+        raise ValueError("negative dimensions are not allowed")
+    d = max(len(reps), ndim(x))
+    s = (1,) * (d - ndim(x)) + shape(x)
+    reps = (1,) * (d - len(reps)) + reps
+    spread = tuple(n for pair in zip((1,) * d, s) for n in pair)
+    wide = tuple(n for pair in zip(reps, s) for n in pair)
+    out = broadcast_to_p(reshape_p(x, shape=spread), shape=wide)
+    return reshape_p(out, shape=tuple(r * n for r, n in zip(reps, s)))
+
+
+def repeat(x, repeats, axis=None):
+    """``np.repeat`` as a gather along ``axis`` (repeated entries add up in the transpose)."""
+    if axis is None:
+        x, axis = ravel(x), 0
+    (axis,) = normalize_axis(axis, ndim(x))
+    return _take_along(x, np.repeat(np.arange(shape(x)[axis]), strip(repeats)), axis)
+
+
+def flip(m, axis=None):
+    """``np.flip``: reversed along ``axis`` (all axes by default), a slice."""
+    axes = normalize_axis(axis, ndim(m))
+    return getitem_p(m, index=tuple(slice(None, None, -1) if i in axes else slice(None)
+                                     for i in range(ndim(m))))
+
+
+def fliplr(m):
+    if ndim(m) < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(m, 1)
+
+
+def flipud(m):
+    if ndim(m) < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(m, 0)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """``np.rot90``: a rotation in the plane ``axes``, as flips and a transposition."""
+    axes, nd = tuple(axes), ndim(m)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == nd:
+        raise ValueError("Axes must be different.")
+    if not (-nd <= axes[0] < nd and -nd <= axes[1] < nd):
+        raise ValueError(f"Axes={axes} out of range for array of ndim={nd}.")
+    k %= 4
+    if k == 0:
+        return getitem_p(m, index=(slice(None),) * nd)
+    if k == 2:
+        return flip(flip(m, axes[0]), axes[1])
+    perm = list(range(nd))
+    perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+    return transpose(flip(m, axes[1]), perm) if k == 1 else flip(transpose(m, perm), axes[1])
+
+
+def roll(x, shift, axis=None):
+    """``np.roll`` as a concatenation of two slices per axis."""
+    if axis is None:
+        return reshape_p(roll(ravel(x), shift, 0), shape=shape(x))
+    axes = normalize_axis(np.broadcast_to(axis, np.broadcast(shift, axis).shape).ravel(), ndim(x))
+    shifts = dict.fromkeys(axes, 0)
+    for a, s in zip(axes, np.broadcast_to(shift, np.broadcast(shift, axis).shape).ravel()):
+        shifts[a] += int(s)
+    for a, s in shifts.items():
+        n = shape(x)[a]
+        k = s % n if n else 0
+        if k:
+            x = concatenate_p(getitem_p(x, index=_along(a, slice(n - k, None))),
+                              getitem_p(x, index=_along(a, slice(0, n - k))), axis=a)
+    return x
+
+
+# --- pad ----------------------------------------------------------------------------------
+
+#: the modes of ``np.pad`` that are affine in the array: ``out = L x + c``, with ``c`` the pad
+#: of zeros and ``L`` a product of one linear map per axis.  ``maximum``, ``minimum`` and
+#: ``median`` select by value (piecewise linear), ``empty`` leaves garbage, and a callable is
+#: opaque: those are refused.
+_PAD_MODES = ("constant", "edge", "linear_ramp", "mean", "reflect", "symmetric", "wrap")
+
+
+def _pairs(value, nd):
+    return np.broadcast_to(np.asarray(value), (nd, 2))
+
+
+def _pad_axis(x, axis, before, after, mode, kwargs):
+    """Pad along one axis: the map of ``np.pad`` on the identity, applied as gathers."""
+    n = shape(x)[axis]
+    one = {k: (v if k == "reflect_type" else _pairs(v, 2)) for k, v in kwargs.items()}
+    m = np.pad(np.eye(n), ((0, 0), (before, after)), mode=mode, **one)  # m[i, j]: x_i in out_j
+    nonzero = m != 0
+    if (nonzero.sum(axis=0) == 1).all() and (m[nonzero] == 1).all():
+        return _take_along(x, np.argmax(nonzero, axis=0), axis)
+    # each output entry is a short combination of inputs (reflect_type="odd", mean,
+    # linear_ramp): layer k gathers the k-th contributing input of every output entry
+    rows, cols = np.nonzero(m.T)  # sorted by output entry
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    tail = (1,) * (ndim(x) - axis - 1)
+    total = None
+    for k in range(rank.max() + 1):
+        at = rank == k
+        idx = np.zeros(m.shape[1], np.intp)
+        coef = np.zeros(m.shape[1], np.finfo(np.result_type(strip(x), float)).dtype)
+        idx[rows[at]], coef[rows[at]] = cols[at], m[cols[at], rows[at]]
+        term = _take_along(x, idx, axis) * coef.reshape((-1,) + tail)
+        if not at.sum() == m.shape[1]:
+            term = where_p(term, 0.0, cond=np.isin(np.arange(m.shape[1]), rows[at]).reshape(
+                (-1,) + tail))
+        total = term if total is None else total + term
+    return total
+
+
+def pad(array, pad_width, mode="constant", **kwargs):
+    """``np.pad`` for the modes whose result is affine in ``array``: ``constant`` (the pad value
+    is a constant, so it carries no derivative), ``edge``, ``reflect`` and ``symmetric`` (both
+    ``reflect_type``), ``wrap``, ``mean`` and ``linear_ramp``.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.pad(x, 2, mode="reflect") ** 2))(np.array([1.0, 2.0, 3.0]))
+    array([ 4., 12., 12.])
+    """
+    if not isinstance(mode, str) or mode not in _PAD_MODES:
+        raise TypeError(f"np.pad(mode={mode!r}) is not supported on Duals: its derivative is not "
+                        f"linear; the supported modes are {', '.join(_PAD_MODES)}")
+    for v in kwargs.values():
+        if any(type(e) in WRAPPERS for e in np.ravel(np.asarray(v, dtype=object))):
+            raise TypeError("np.pad: a Dual pad value would drop its derivative; the constant and "
+                            "end values must be plain numbers")
+    s = shape(array)
+    if "stat_length" in kwargs and mode == "mean":
+        kwargs = {**kwargs, "stat_length": _pairs(kwargs["stat_length"], len(s))}
+    # NumPy checks every argument and gives the constant part: the pad of zeros
+    dtype = np.result_type(strip(array), float)
+    base = np.pad(np.zeros(s, dtype), pad_width, mode=mode, **kwargs)
+    widths = _pairs(pad_width, len(s))
+    if mode == "constant":
+        out = index_add_p(array, index=tuple(slice(int(b), int(b) + n)
+                                             for (b, _), n in zip(widths, s)), shape=base.shape)
+        return out + base if base.any() else out
+    zeroed = {k: (0 if k in ("end_values",) else v) for k, v in kwargs.items()}
+    for axis, (b, a) in enumerate(widths):
+        if b or a:
+            each = {k: (v[axis] if k == "stat_length" else v) for k, v in zeroed.items()}
+            array = _pad_axis(array, axis, int(b), int(a), mode, each)
+    return array + base if base.any() else array
+
+
+# --- joining and splitting ----------------------------------------------------------------
+
+
+def append(arr, values, axis=None):
+    """``np.append``: a concatenation (of the flattened inputs when ``axis`` is None)."""
+    if axis is None:
+        return concatenate_p(ravel(arr), ravel(values), axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+def insert(arr, obj, values, axis=None):
+    """``np.insert``: NumPy inserts labels of ``values`` among labels of ``arr``; the result is
+    their gather (broadcast and repeated values add up in the transpose)."""
+    if type(obj) in WRAPPERS:
+        raise TypeError("np.insert: the positions must be integers, not a Dual")
+    values = values if type(values) in WRAPPERS else np.asarray(values)
+    return _gather_labels([arr, values], lambda a, v: np.insert(a, obj, v, axis=axis))
+
+
+def delete(arr, obj, axis=None):
+    """``np.delete``: a gather of the entries kept along ``axis``."""
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    (axis,) = normalize_axis(axis, ndim(arr))
+    return _take_along(arr, np.delete(np.arange(shape(arr)[axis]), obj), axis)
+
+
+def put_along_axis(arr, indices, values, axis):
+    """``np.put_along_axis`` into a Dual (or tape value) ``arr``, which holds the result.
+
+    NumPy writes labels of ``values`` into labels of ``arr`` (so repeated indices keep NumPy's
+    last-write-wins), and ``arr`` becomes the gather of those labels.
+    """
+    _writable(arr, "put_along_axis")
+    values = values if type(values) in WRAPPERS else np.asarray(values)
+
+    def put(a, v):
+        a = a.copy()
+        np.put_along_axis(a, strip(indices), v, axis)
+        return a
+
+    arr._become(_gather_labels([arr, values], put))
+
+
+def _writable(dst, name):
+    if type(dst) not in WRAPPERS:
+        raise TypeError(f"np.{name} into a plain array would drop the derivative of the value "
+                        "written; start from a Dual (np.zeros_like(x) of a Dual x)")
+
+
+def copyto(dst, src, casting="same_kind", where=True):
+    """``np.copyto`` into a Dual (or tape value) ``dst``: it becomes ``where(where, src, dst)``."""
+    _writable(dst, "copyto")
+    src_dtype = np.result_type(strip(src))
+    if not np.can_cast(src_dtype, np.result_type(strip(dst)), casting=casting):
+        raise TypeError(f"Cannot cast array data from {src_dtype} to "
+                        f"{np.result_type(strip(dst))} according to the rule {casting!r}")
+    mask = np.broadcast_to(np.asarray(strip(where), dtype=bool), shape(dst))
+    np.broadcast_shapes(shape(src), shape(dst))  # NumPy's error for shapes that do not fit
+    dst._become(where_p(src, dst, cond=mask))
+
+
+def _sections(n, indices_or_sections, equal):
+    """The ``(start, stop)`` of each piece, from NumPy's split of ``arange(n)``."""
+    split = np.split if equal else np.array_split
+    pieces = split(np.arange(n), indices_or_sections)
+    starts = np.cumsum([0] + [len(p) for p in pieces])
+    return [(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
+
+
+def _split(x, indices_or_sections, axis, equal):
+    (axis,) = normalize_axis(axis, ndim(x))
+    if not isinstance(indices_or_sections, (int, np.integer)):
+        n = shape(x)[axis]
+        # NumPy clips the cut points to the axis; so does a slice
+        cuts = [int(i) for i in indices_or_sections]
+        bounds = [0] + cuts + [n]
+        return [getitem_p(x, index=_along(axis, slice(a, b))) for a, b in zip(bounds, bounds[1:])]
+    return [getitem_p(x, index=_along(axis, slice(a, b)))
+            for a, b in _sections(shape(x)[axis], indices_or_sections, equal)]
+
+
+def split(x, indices_or_sections, axis=0):
+    """``np.split``: a list of slices (equal sections, or cuts at the given indices)."""
+    return _split(x, indices_or_sections, axis, True)
+
+
+def array_split(x, indices_or_sections, axis=0):
+    """``np.array_split``: like ``split``, sections may differ in length by one."""
+    return _split(x, indices_or_sections, axis, False)
+
+
+def hsplit(x, indices_or_sections):
+    if ndim(x) == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return split(x, indices_or_sections, 1 if ndim(x) > 1 else 0)
+
+
+def vsplit(x, indices_or_sections):
+    if ndim(x) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(x, indices_or_sections, 0)
+
+
+def dsplit(x, indices_or_sections):
+    if ndim(x) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(x, indices_or_sections, 2)
+
+
+def column_stack(xs):
+    """``np.column_stack``: 1-d inputs become columns."""
+    return concatenate([reshape_p(x, shape=(shape(x)[0], 1)) if ndim(x) < 2 else atleast_2d(x)
+                        for x in xs], axis=1)
+
+
+def dstack(xs):
+    """``np.dstack``: concatenation along the third axis of ``atleast_3d`` of each input."""
+    return concatenate([atleast_3d(x) for x in xs], axis=2)
+
+
+def _block_depth(b, where=()):
+    if isinstance(b, tuple):
+        raise TypeError("arrays is a tuple. Only lists can be used to arrange blocks, and np.block "
+                        "does not allow implicit conversion from tuple to ndarray.")
+    if not isinstance(b, list):
+        return 0, max(ndim(b), 0)
+    if not b:
+        raise ValueError(f"List at arrays{''.join(f'[{i}]' for i in where)} cannot be empty")
+    found = [_block_depth(e, where + (i,)) for i, e in enumerate(b)]
+    if len({d for d, _ in found}) > 1:
+        raise ValueError("List depths are mismatched.")
+    return found[0][0] + 1, max(n for _, n in found)
+
+
+def block(arrays):
+    """``np.block``: nested lists of blocks; the innermost lists join along the last axis."""
+    depth, nd = _block_depth(arrays)
+    nd = max(nd, depth)
+
+    def build(b, level):
+        if not isinstance(b, list):
+            return reshape_p(b, shape=(1,) * (nd - ndim(b)) + shape(b)) if ndim(b) < nd else b
+        parts = [build(e, level + 1) for e in b]
+        return concatenate(parts, axis=nd - depth + level)
+
+    return build(arrays, 0)
 
 
 implements(np.transpose)(transpose)
@@ -341,10 +783,45 @@ implements(np.hstack)(hstack)
 implements(np.where)(where)
 implements(np.copy)(lambda x: x.copy())
 implements(np.zeros_like, np.empty_like)(zeros_like)
+implements(np.atleast_1d)(atleast_1d)
+implements(np.atleast_2d)(atleast_2d)
+implements(np.atleast_3d)(atleast_3d)
+implements(np.broadcast_arrays)(broadcast_arrays)
+implements(np.rollaxis)(rollaxis)
+implements(np.diagonal)(diagonal)
+implements(np.diag)(diag)
+implements(np.diagflat)(diagflat)
+implements(np.triu)(triu)
+implements(np.tril)(tril)
+implements(np.tile)(tile)
+implements(np.repeat)(repeat)
+implements(np.flip)(flip)
+implements(np.fliplr)(fliplr)
+implements(np.flipud)(flipud)
+implements(np.rot90)(rot90)
+implements(np.roll)(roll)
+implements(np.pad)(pad)
+implements(np.append)(append)
+implements(np.insert)(insert)
+implements(np.delete)(delete)
+implements(np.put_along_axis)(put_along_axis)
+implements(np.copyto)(copyto)
+implements(np.split)(split)
+implements(np.array_split)(array_split)
+implements(np.hsplit)(hsplit)
+implements(np.vsplit)(vsplit)
+implements(np.dsplit)(dsplit)
+implements(np.column_stack)(column_stack)
+implements(np.dstack)(dstack)
+implements(np.block)(block)
 implements(np.ones_like)(ones_like)
 implements(np.full_like)(full_like)
 
 __all__ = [
+    "append", "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "block",
+    "broadcast_arrays", "column_stack", "copyto", "delete", "diag", "diagflat", "diagonal",
+    "dsplit", "dstack", "flip", "fliplr", "flipud", "hsplit", "insert", "pad", "put_along_axis",
+    "repeat", "roll", "rollaxis", "rot90", "split", "tile", "tril", "triu", "vsplit",
     "broadcast_to", "broadcast_to_p", "concatenate", "concatenate_p", "expand_dims", "full_like",
     "getitem", "getitem_p", "hstack", "index_add_p", "moveaxis", "ones_like", "ravel", "reshape",
     "reshape_p", "set_index_p", "setitem", "squeeze", "stack", "swapaxes", "transpose",
