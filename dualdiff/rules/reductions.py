@@ -10,17 +10,17 @@ import numpy as np
 from ..core import ndim, normalize_axis, shape, shifted_axes, strip
 from ..primitive import Custom, Linear
 from ..registry import implements, register
-from .elementwise import sqrt
+from .elementwise import imag, real, sqrt
 from .structure import (
     broadcast_to_p,
     concatenate_p,
-    expand_dims,
     getitem,
     getitem_p,
-    moveaxis,
     ravel,
     reshape,
     reshape_p,
+    transpose,
+    where,
 )
 
 
@@ -95,27 +95,90 @@ def _size(x):
     return math.prod(shape(x))
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001 (NumPy's name)
+def _count(x, axis):
+    """How many entries of ``x`` each reduction over ``axis`` combines."""
+    return math.prod(shape(x)[a] for a in normalize_axis(axis, ndim(x)))
+
+
+def _kept_shape(x, axis):
+    """The shape of a reduction of ``x`` over ``axis`` with ``keepdims=True``."""
+    axes = normalize_axis(axis, ndim(x))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape(x)))
+
+
+def _keep(out, x, axis, keepdims):
+    """A reduction's result ``out`` (reduced axes dropped) with the reduced axes back as 1 when
+    ``keepdims``, as NumPy gives it (``(1, 1)`` for a 2-d ``x`` and ``axis=None``)."""
+    return reshape_p(out, shape=_kept_shape(x, axis)) if keepdims else out
+
+
+def _is_complex(x):
+    return np.iscomplexobj(strip(x))
+
+
+def with_dtype(x, dtype, what="a reduction"):
+    """``x`` computed in ``dtype`` (the ``dtype=`` of NumPy's reductions).
+
+    The same dtype or a wider float or complex one is a promotion (the derivative follows); a
+    narrower one, or an integer or bool dtype, would round or drop the derivative: a
+    ``TypeError`` that says so.
+    """
+    if dtype is None:
+        return x
+    want, have = np.dtype(dtype), np.result_type(strip(x))
+    if want == have:
+        return x
+    if want.kind not in "fc" or not np.can_cast(have, want, "safe"):
+        raise TypeError(f"{what} with dtype={want} of a {have} input is not supported on Duals: "
+                        "only the input's dtype or a wider float/complex one keeps the derivative")
+    return x + np.zeros((), want)
+
+
+def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 (NumPy's name)
     """``np.sum``: linear, so its tangent is the sum of the tangent."""
-    return sum_p(x, axis=axis, keepdims=keepdims)
+    return sum_p(with_dtype(x, dtype, "np.sum"), axis=axis, keepdims=keepdims)
 
 
-def mean(x, axis=None, keepdims=False):
+def mean(x, axis=None, keepdims=False, dtype=None):
     """``np.mean`` as ``sum(x) / n``."""
-    n = math.prod(shape(x)[a] for a in normalize_axis(axis, ndim(x)))
-    return sum_p(x, axis=axis, keepdims=keepdims) / n
+    return sum_p(with_dtype(x, dtype, "np.mean"), axis=axis, keepdims=keepdims) / _count(x, axis)
 
 
-def var(x, axis=None, keepdims=False, ddof=0):
-    """``np.var``: the mean squared deviation."""
+def _abs2(d):
+    """``|d|**2``: ``d * d`` for real ``d``; ``re(d)**2 + im(d)**2`` (real) for complex."""
+    if _is_complex(d):
+        re, im = real(d), imag(d)
+        return re * re + im * im
+    return d * d
+
+
+def var(x, axis=None, keepdims=False, ddof=0, dtype=None):
+    """``np.var``: the mean squared deviation ``sum |x - mean(x)|**2 / (n - ddof)``.
+
+    Real for complex ``x`` (as in NumPy; of complex dtype, with zero imaginary part, for a
+    complex ``dtype=``); ``n - ddof <= 0`` gives ``inf`` or ``nan`` as in NumPy.
+    """
+    x = with_dtype(x, dtype, "np.var")
     d = x - mean(x, axis=axis, keepdims=True)
-    n = math.prod(shape(x)[a] for a in normalize_axis(axis, ndim(x)))
-    return sum_p(d * d, axis=axis, keepdims=keepdims) / (n - ddof)
+    total = sum_p(_abs2(d), axis=axis, keepdims=keepdims)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return with_dtype(total / float(builtins.max(_count(x, axis) - ddof, 0)), dtype, "np.var")
 
 
-def std(x, axis=None, keepdims=False, ddof=0):
-    """``np.std`` as ``sqrt(var)``."""
-    return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+def std(x, axis=None, keepdims=False, ddof=0, dtype=None):
+    """``np.std`` as ``sqrt(var)``.
+
+    Where the variance is 0 (one element, an axis of length 1, or all entries equal), ``std``
+    is not differentiable (it grows like ``|t|`` along any direction); its derivative there is
+    taken as 0, the one-sided limit along the directions that keep it 0 (as ``abs`` at 0).
+    """
+    v = var(x, axis=axis, keepdims=keepdims, ddof=ddof, dtype=dtype)
+    flat = strip(v) == 0
+    if not np.any(flat):
+        return sqrt(v)
+    if np.ndim(flat) == 0:
+        return 0.0 * v
+    return where(flat, 0.0 * v, sqrt(where(flat, 1.0, v)))
 
 
 def max(x, axis=None, keepdims=False):  # noqa: A001
@@ -128,28 +191,38 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
     return amin(x, axis=axis, keepdims=keepdims)
 
 
-def prod(x, axis=None, keepdims=False):
+def _to_front(x, axis):
+    """``x`` with the axes ``axis`` (None: all) merged into one leading axis."""
+    nd = ndim(x)
+    axes = normalize_axis(axis, nd)
+    rest = [i for i in range(nd) if i not in axes]
+    x = transpose(x, list(axes) + rest)
+    return reshape_p(x, shape=(math.prod(shape(x)[: len(axes)]),) + shape(x)[len(axes):])
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
     """``np.prod`` by a tree of pairwise products: exact with zeros, derivatives of any order.
 
-    ``log2(n)`` vectorised halvings along the axis; an odd leftover is padded with a one.
+    ``log2(n)`` vectorised halvings along the (merged) reduced axes; an odd leftover is padded
+    with a one.
     """
-    if axis is None:
-        x, axis = ravel(x), 0
-    (axis,) = normalize_axis(axis, ndim(x))
-    x = moveaxis(x, axis, 0)
+    x0 = x = with_dtype(x, dtype, "np.prod")
+    x = _to_front(x, axis)
     while shape(x)[0] != 1:
         n = shape(x)[0]
         if n == 0:
-            x = np.ones((1,) + shape(x)[1:])
+            x = np.ones((1,) + shape(x)[1:], dtype=np.result_type(strip(x)))
             break
         if n % 2:
-            x = concatenate_p(x, np.ones((1,) + shape(x)[1:]), axis=0)
+            one = np.ones((1,) + shape(x)[1:], dtype=np.result_type(strip(x)))
+            x = concatenate_p(x, one, axis=0)
         x = x[0::2] * x[1::2]
-    out = reshape(x, shape(x)[1:])
-    return expand_dims(out, axis) if keepdims else out
+    return _keep(reshape(x, shape(x)[1:]), x0, axis, keepdims)
 
 
-def cumsum(x, axis=None):
+def cumsum(x, axis=None, dtype=None):
+    """``np.cumsum``: linear (its transpose is the reversed cumulative sum)."""
+    x = with_dtype(x, dtype, "np.cumsum")
     if axis is None:
         x, axis = ravel(x), 0
     (axis,) = normalize_axis(axis, ndim(x))
