@@ -13,6 +13,7 @@ from ..registry import implements, register
 from .elementwise import imag, real, sqrt
 from .structure import (
     broadcast_to_p,
+    concatenate,
     concatenate_p,
     getitem,
     getitem_p,
@@ -172,7 +173,11 @@ def std(x, axis=None, keepdims=False, ddof=0, dtype=None):
     is not differentiable (it grows like ``|t|`` along any direction); its derivative there is
     taken as 0, the one-sided limit along the directions that keep it 0 (as ``abs`` at 0).
     """
-    v = var(x, axis=axis, keepdims=keepdims, ddof=ddof, dtype=dtype)
+    return std_from_var(var(x, axis=axis, keepdims=keepdims, ddof=ddof, dtype=dtype))
+
+
+def std_from_var(v):
+    """``sqrt(v)``, with derivative 0 where ``v`` is 0 (the convention of :func:`std`)."""
     flat = strip(v) == 0
     if not np.any(flat):
         return sqrt(v)
@@ -229,6 +234,84 @@ def cumsum(x, axis=None, dtype=None):
     return cumsum_p(x, axis=axis)
 
 
+def _cut(z, s, tail):
+    return getitem(z, (Ellipsis, s) + tail)
+
+
+def _affine_scan(a, b, axis):
+    """``c[i] = a[i] c[i-1] + b[i]`` along ``axis`` (counted from the end, ``c[-1] = 0``).
+
+    Hillis and Steele's doubling: ``log2(n)`` vectorised steps, each composing every entry's
+    affine map with the one ``step`` places before; products only, so exact with zeros.
+    ``b`` may carry more leading (batch) axes than ``a``.
+    """
+    n = shape(a)[axis]
+    tail = (slice(None),) * (-axis - 1)
+    step = 1
+    while step < n:
+        head, top, low = slice(0, step), slice(step, None), slice(0, n - step)
+        shifted = _cut(a, top, tail) * _cut(b, low, tail)
+        b = concatenate([_cut(b, head, tail), _cut(b, top, tail) + shifted], axis=axis)
+        if 2 * step < n:
+            a = concatenate([_cut(a, head, tail), _cut(a, top, tail) * _cut(a, low, tail)],
+                            axis=axis)
+        step *= 2
+    return b
+
+
+def _exclusive(y, axis):
+    """``[1, y[0], ..., y[n-2]]`` along ``axis``: the product before each entry."""
+    one = np.ones(_kept_shape(y, axis), dtype=np.result_type(strip(y)))
+    head = (slice(None),) * axis
+    return concatenate([one, getitem(y, head + (slice(None, -1),))], axis=axis)
+
+
+def _cumprod_jvp(primals, tangents, out, batch, axis):
+    # d y[i] = x[i] d y[i-1] + y[i-1] t[i]: a first-order linear recurrence, no division
+    x, (t,) = primals[0], tangents
+    if shape(x)[axis] == 0:
+        return t
+    return _affine_scan(x, _exclusive(out, axis) * t, axis - ndim(x))
+
+
+def _cumprod_vjp(out_bar, primals, out, wants, axis):
+    # the transpose: c[j] = g[j] + x[j+1] c[j+1] (the recurrence run backwards), x_bar = y[j-1] c
+    x = primals[0]
+    nd = ndim(x)
+    if shape(x)[axis] == 0:
+        return [out_bar]
+    head = (slice(None),) * axis
+    flip = head + (slice(None, None, -1),)
+    one = np.ones(_kept_shape(x, axis), dtype=np.result_type(strip(x)))
+    after = concatenate([getitem(x, head + (slice(1, None),)), one], axis=axis)
+    c = _affine_scan(getitem(after, flip), getitem(out_bar, flip), axis - nd)
+    return [_exclusive(out, axis) * getitem(c, flip)]
+
+
+#: a primitive (not a composite of products) so that its value is NumPy's sequential product
+#: exactly; the derivative never divides by x, so it is right at zeros
+cumprod_p = register(Custom("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_jvp,
+                            _cumprod_vjp))
+
+
+def cumprod(x, axis=None, dtype=None):
+    """``np.cumprod``; its derivative is a scan of products, exact where entries are 0.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.jacobian(np.cumprod)(np.array([2.0, 0.0, 3.0]))
+    array([[1., 0., 0.],
+           [0., 2., 0.],
+           [0., 6., 0.]])
+    """
+    x = with_dtype(x, dtype, "np.cumprod")
+    if axis is None:
+        x, axis = ravel(x), 0
+    (axis,) = normalize_axis(axis, ndim(x))
+    return cumprod_p(x, axis=axis)
+
+
 def diff(x, n=1, axis=-1):
     """``np.diff``: ``x[1:] - x[:-1]`` along ``axis``, ``n`` times."""
     (axis,) = normalize_axis(axis, ndim(x))
@@ -251,10 +334,11 @@ implements(np.std)(std)
 implements(np.max, np.amax)(max)
 implements(np.min, np.amin)(min)
 implements(np.cumsum)(cumsum)
+implements(np.cumprod)(cumprod)
 implements(np.diff)(diff)
 implements(np.trace)(trace)
 
 __all__ = [
-    "amax", "amin", "cumsum", "cumsum_p", "diff", "max", "mean", "min", "prod", "std", "sum",
-    "sum_p", "trace", "var",
+    "amax", "amin", "cumprod", "cumprod_p", "cumsum", "cumsum_p", "diff", "max", "mean", "min",
+    "prod", "std", "sum", "sum_p", "trace", "var",
 ]
