@@ -8,7 +8,7 @@ import numpy as np
 
 from . import rules
 from .core import strip
-from .outputs import lift_objects
+from .objects import lift_objects
 from .registry import (
     FUNCTIONS,
     PRIMAL_FUNCTIONS,

@@ -7,8 +7,9 @@ import numpy as np
 
 from .core import WRAPPERS, as_plain, zeros
 from .dual import Dual
+from .objects import from_objects, lift_objects  # noqa: F401 (the drivers' names)
 from .pytree import LEAF, TreeDef, flatten, is_tree, paths, unflatten
-from .rules import concatenate, reshape, stack, transpose
+from .rules import concatenate, reshape, transpose
 
 # --- arguments -----------------------------------------------------------------------------
 
@@ -110,26 +111,6 @@ def check_leaf(out, where="f"):
         return from_objects(out, where)
     raise TypeError(f"{where} must return a number, a numeric array or a pytree of them, "
                     f"got {type(out).__name__}")
-
-
-def from_objects(arr, where="f"):
-    """One wrapper (or numeric array) from an object array of Duals, tape values and numbers."""
-    items = list(arr.flat)
-    for x in items:
-        if not (type(x) in WRAPPERS or isinstance(x, (int, float, complex, np.number))):
-            raise TypeError(f"{where}: an object array holding a {type(x).__name__} has no "
-                            "derivative; hold only numbers, Duals and tape values")
-    if not any(type(x) in WRAPPERS for x in items):
-        return np.array(items).reshape(arr.shape)
-    return reshape(stack(items), arr.shape)
-
-
-def lift_objects(x):
-    """``x``, except that an object array (of Duals, tape values and numbers) becomes one
-    wrapper (or a numeric array), which the primitives can differentiate."""
-    if type(x) is np.ndarray and x.dtype == object:
-        return from_objects(x, "an operand")
-    return x
 
 
 def unaliased(result, inputs):

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import numpy_api, rules
 from .core import WRAPPERS, bind, shape, strip
-from .outputs import lift_objects
+from .objects import lift_objects
 
 _OPERAND_TYPES = (numbers.Number, np.ndarray, np.generic)
 

@@ -9,6 +9,9 @@ namespace:
 - :mod:`.reductions`: sums, scans, extrema and the statistics built from them;
 - :mod:`.linalg`: matrix products, ``solve``, ``det`` and the norms;
 - :mod:`.fft`: ``np.fft``'s transforms (three linear primitives with their transposes).
+- :mod:`.statistics`: order and selection (``sort``, ``take``, the quantiles), the ``nan*``
+  reductions, ``average``, ``cov``, ``corrcoef``, ``gradient``, ``trapezoid``, ``interp``,
+  ``polyval``, ``convolve``.
 
 In scope for every rule: the primal arguments ``x`` (and ``y``), the primal output ``out``,
 and, for linear and custom rules, the output adjoint ``out_bar``, the tangents and the
@@ -25,19 +28,22 @@ Conventions at points where the derivative does not exist (each is tested):
   (``inf``); a zero tangent stays zero there (see :func:`~dualdiff.core.scale`).
 - ``power``: ``d/dx x**0 = 0`` and ``d/dy 0**y = 0`` (the limits along the positive axes).
 - ``hypot`` at the origin: 0.  ``floor``, ``ceil``, ``sign``, ``rint``: 0 everywhere.
-- ``amax``/``amin`` at ties: the tied entries share the derivative equally.
+- ``amax``/``amin`` at ties: the tied entries share the derivative equally; so do tied
+  entries of ``sort`` and ``partition`` (hence ``median``, the quantiles, ``ptp``).
+- ``std`` where the variance is 0: 0.  ``interp`` at an inner knot: the slope on its right.
 """
 
 from ..registry import FUNCTIONS, PRIMITIVES, UFUNCS  # noqa: F401 (re-exported)
-from . import elementwise, fft, linalg, reductions, structure  # noqa: E402, I001
+from . import elementwise, fft, linalg, reductions, statistics, structure  # noqa: E402, I001
 from .elementwise import *  # noqa: F403
 from .fft import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .reductions import *  # noqa: F403
+from .statistics import *  # noqa: F403
 from .structure import *  # noqa: F403
 
 __all__ = sorted(
     {"FUNCTIONS", "PRIMITIVES", "UFUNCS"}
     | set(elementwise.__all__) | set(structure.__all__) | set(reductions.__all__)
-    | set(linalg.__all__) | set(fft.__all__)
+    | set(linalg.__all__) | set(fft.__all__) | set(statistics.__all__)
 )

@@ -2,6 +2,7 @@
 functions composed from them (``mean``, ``var``, ``std``, ``prod``, ``diff``, ``trace``).
 """
 
+import builtins
 import math
 
 import numpy as np
@@ -9,18 +10,19 @@ import numpy as np
 from ..core import ndim, normalize_axis, shape, shifted_axes, strip
 from ..primitive import Custom, Linear
 from ..registry import implements, register
-from .elementwise import sqrt
+from .elementwise import imag, real, sqrt
 from .structure import (
     broadcast_to_p,
+    concatenate,
     concatenate_p,
     diagonal,
-    expand_dims,
     getitem,
     getitem_p,
-    moveaxis,
     ravel,
     reshape,
     reshape_p,
+    transpose,
+    where,
 )
 
 
@@ -95,27 +97,95 @@ def _size(x):
     return math.prod(shape(x))
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001 (NumPy's name)
+def _count(x, axis):
+    """How many entries of ``x`` each reduction over ``axis`` combines."""
+    return math.prod(shape(x)[a] for a in normalize_axis(axis, ndim(x)))
+
+
+def _kept_shape(x, axis):
+    """The shape of a reduction of ``x`` over ``axis`` with ``keepdims=True``."""
+    axes = normalize_axis(axis, ndim(x))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape(x)))
+
+
+def _keep(out, x, axis, keepdims):
+    """A reduction's result ``out`` (reduced axes dropped) with the reduced axes back as 1 when
+    ``keepdims``, as NumPy gives it (``(1, 1)`` for a 2-d ``x`` and ``axis=None``)."""
+    return reshape_p(out, shape=_kept_shape(x, axis)) if keepdims else out
+
+
+def _is_complex(x):
+    return np.iscomplexobj(strip(x))
+
+
+def with_dtype(x, dtype, what="a reduction"):
+    """``x`` computed in ``dtype`` (the ``dtype=`` of NumPy's reductions).
+
+    The same dtype or a wider float or complex one is a promotion (the derivative follows); a
+    narrower one, or an integer or bool dtype, would round or drop the derivative: a
+    ``TypeError`` that says so.
+    """
+    if dtype is None:
+        return x
+    want, have = np.dtype(dtype), np.result_type(strip(x))
+    if want == have:
+        return x
+    if want.kind not in "fc" or not np.can_cast(have, want, "safe"):
+        raise TypeError(f"{what} with dtype={want} of a {have} input is not supported on Duals: "
+                        "only the input's dtype or a wider float/complex one keeps the derivative")
+    return x + np.zeros((), want)
+
+
+def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 (NumPy's name)
     """``np.sum``: linear, so its tangent is the sum of the tangent."""
-    return sum_p(x, axis=axis, keepdims=keepdims)
+    return sum_p(with_dtype(x, dtype, "np.sum"), axis=axis, keepdims=keepdims)
 
 
-def mean(x, axis=None, keepdims=False):
+def mean(x, axis=None, keepdims=False, dtype=None):
     """``np.mean`` as ``sum(x) / n``."""
-    n = math.prod(shape(x)[a] for a in normalize_axis(axis, ndim(x)))
-    return sum_p(x, axis=axis, keepdims=keepdims) / n
+    return sum_p(with_dtype(x, dtype, "np.mean"), axis=axis, keepdims=keepdims) / _count(x, axis)
 
 
-def var(x, axis=None, keepdims=False, ddof=0):
-    """``np.var``: the mean squared deviation."""
+def _abs2(d):
+    """``|d|**2``: ``d * d`` for real ``d``; ``re(d)**2 + im(d)**2`` (real) for complex."""
+    if _is_complex(d):
+        re, im = real(d), imag(d)
+        return re * re + im * im
+    return d * d
+
+
+def var(x, axis=None, keepdims=False, ddof=0, dtype=None):
+    """``np.var``: the mean squared deviation ``sum |x - mean(x)|**2 / (n - ddof)``.
+
+    Real for complex ``x`` (as in NumPy; of complex dtype, with zero imaginary part, for a
+    complex ``dtype=``); ``n - ddof <= 0`` gives ``inf`` or ``nan`` as in NumPy.
+    """
+    x = with_dtype(x, dtype, "np.var")
     d = x - mean(x, axis=axis, keepdims=True)
-    n = math.prod(shape(x)[a] for a in normalize_axis(axis, ndim(x)))
-    return sum_p(d * d, axis=axis, keepdims=keepdims) / (n - ddof)
+    total = sum_p(_abs2(d), axis=axis, keepdims=keepdims)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = float(builtins.max(_count(x, axis) - ddof, 0))
+        return with_dtype(total / n, dtype, "np.var")
 
 
-def std(x, axis=None, keepdims=False, ddof=0):
-    """``np.std`` as ``sqrt(var)``."""
-    return sqrt(var(x, axis=axis, keepdims=keepdims, ddof=ddof))
+def std(x, axis=None, keepdims=False, ddof=0, dtype=None):
+    """``np.std`` as ``sqrt(var)``.
+
+    Where the variance is 0 (one element, an axis of length 1, or all entries equal), ``std``
+    is not differentiable (it grows like ``|t|`` along any direction); its derivative there is
+    taken as 0, the one-sided limit along the directions that keep it 0 (as ``abs`` at 0).
+    """
+    return std_from_var(var(x, axis=axis, keepdims=keepdims, ddof=ddof, dtype=dtype))
+
+
+def std_from_var(v):
+    """``sqrt(v)``, with derivative 0 where ``v`` is 0 (the convention of :func:`std`)."""
+    flat = strip(v) == 0
+    if not np.any(flat):
+        return sqrt(v)
+    if np.ndim(flat) == 0:
+        return 0.0 * v
+    return where(flat, 0.0 * v, sqrt(where(flat, 1.0, v)))
 
 
 def max(x, axis=None, keepdims=False):  # noqa: A001
@@ -128,32 +198,120 @@ def min(x, axis=None, keepdims=False):  # noqa: A001
     return amin(x, axis=axis, keepdims=keepdims)
 
 
-def prod(x, axis=None, keepdims=False):
+def _to_front(x, axis):
+    """``x`` with the axes ``axis`` (None: all) merged into one leading axis."""
+    nd = ndim(x)
+    axes = normalize_axis(axis, nd)
+    rest = [i for i in range(nd) if i not in axes]
+    x = transpose(x, list(axes) + rest)
+    return reshape_p(x, shape=(math.prod(shape(x)[: len(axes)]),) + shape(x)[len(axes):])
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
     """``np.prod`` by a tree of pairwise products: exact with zeros, derivatives of any order.
 
-    ``log2(n)`` vectorised halvings along the axis; an odd leftover is padded with a one.
+    ``log2(n)`` vectorised halvings along the (merged) reduced axes; an odd leftover is padded
+    with a one.
     """
-    if axis is None:
-        x, axis = ravel(x), 0
-    (axis,) = normalize_axis(axis, ndim(x))
-    x = moveaxis(x, axis, 0)
+    x0 = x = with_dtype(x, dtype, "np.prod")
+    x = _to_front(x, axis)
     while shape(x)[0] != 1:
         n = shape(x)[0]
         if n == 0:
-            x = np.ones((1,) + shape(x)[1:])
+            x = np.ones((1,) + shape(x)[1:], dtype=np.result_type(strip(x)))
             break
         if n % 2:
-            x = concatenate_p(x, np.ones((1,) + shape(x)[1:]), axis=0)
+            one = np.ones((1,) + shape(x)[1:], dtype=np.result_type(strip(x)))
+            x = concatenate_p(x, one, axis=0)
         x = x[0::2] * x[1::2]
-    out = reshape(x, shape(x)[1:])
-    return expand_dims(out, axis) if keepdims else out
+    return _keep(reshape(x, shape(x)[1:]), x0, axis, keepdims)
 
 
-def cumsum(x, axis=None):
+def cumsum(x, axis=None, dtype=None):
+    """``np.cumsum``: linear (its transpose is the reversed cumulative sum)."""
+    x = with_dtype(x, dtype, "np.cumsum")
     if axis is None:
         x, axis = ravel(x), 0
     (axis,) = normalize_axis(axis, ndim(x))
     return cumsum_p(x, axis=axis)
+
+
+def _cut(z, s, tail):
+    return getitem(z, (Ellipsis, s) + tail)
+
+
+def _affine_scan(a, b, axis):
+    """``c[i] = a[i] c[i-1] + b[i]`` along ``axis`` (counted from the end, ``c[-1] = 0``).
+
+    Hillis and Steele's doubling: ``log2(n)`` vectorised steps, each composing every entry's
+    affine map with the one ``step`` places before; products only, so exact with zeros.
+    ``b`` may carry more leading (batch) axes than ``a``.
+    """
+    n = shape(a)[axis]
+    tail = (slice(None),) * (-axis - 1)
+    step = 1
+    while step < n:
+        head, top, low = slice(0, step), slice(step, None), slice(0, n - step)
+        shifted = _cut(a, top, tail) * _cut(b, low, tail)
+        b = concatenate([_cut(b, head, tail), _cut(b, top, tail) + shifted], axis=axis)
+        if 2 * step < n:
+            a = concatenate([_cut(a, head, tail), _cut(a, top, tail) * _cut(a, low, tail)],
+                            axis=axis)
+        step *= 2
+    return b
+
+
+def _exclusive(y, axis):
+    """``[1, y[0], ..., y[n-2]]`` along ``axis``: the product before each entry."""
+    one = np.ones(_kept_shape(y, axis), dtype=np.result_type(strip(y)))
+    head = (slice(None),) * axis
+    return concatenate([one, getitem(y, head + (slice(None, -1),))], axis=axis)
+
+
+def _cumprod_jvp(primals, tangents, out, batch, axis):
+    # d y[i] = x[i] d y[i-1] + y[i-1] t[i]: a first-order linear recurrence, no division
+    x, (t,) = primals[0], tangents
+    if shape(x)[axis] == 0:
+        return t
+    return _affine_scan(x, _exclusive(out, axis) * t, axis - ndim(x))
+
+
+def _cumprod_vjp(out_bar, primals, out, wants, axis):
+    # the transpose: c[j] = g[j] + x[j+1] c[j+1] (the recurrence run backwards), x_bar = y[j-1] c
+    x = primals[0]
+    nd = ndim(x)
+    if shape(x)[axis] == 0:
+        return [out_bar]
+    head = (slice(None),) * axis
+    flip = head + (slice(None, None, -1),)
+    one = np.ones(_kept_shape(x, axis), dtype=np.result_type(strip(x)))
+    after = concatenate([getitem(x, head + (slice(1, None),)), one], axis=axis)
+    c = _affine_scan(getitem(after, flip), getitem(out_bar, flip), axis - nd)
+    return [_exclusive(out, axis) * getitem(c, flip)]
+
+
+#: a primitive (not a composite of products) so that its value is NumPy's sequential product
+#: exactly; the derivative never divides by x, so it is right at zeros
+cumprod_p = register(Custom("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_jvp,
+                            _cumprod_vjp))
+
+
+def cumprod(x, axis=None, dtype=None):
+    """``np.cumprod``; its derivative is a scan of products, exact where entries are 0.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.jacobian(np.cumprod)(np.array([2.0, 0.0, 3.0]))
+    array([[1., 0., 0.],
+           [0., 2., 0.],
+           [0., 6., 0.]])
+    """
+    x = with_dtype(x, dtype, "np.cumprod")
+    if axis is None:
+        x, axis = ravel(x), 0
+    (axis,) = normalize_axis(axis, ndim(x))
+    return cumprod_p(x, axis=axis)
 
 
 def diff(x, n=1, axis=-1):
@@ -180,10 +338,11 @@ implements(np.std)(std)
 implements(np.max, np.amax)(max)
 implements(np.min, np.amin)(min)
 implements(np.cumsum)(cumsum)
+implements(np.cumprod)(cumprod)
 implements(np.diff)(diff)
 implements(np.trace)(trace)
 
 __all__ = [
-    "amax", "amin", "cumsum", "cumsum_p", "diff", "max", "mean", "min", "prod", "std", "sum",
-    "sum_p", "trace", "var",
+    "amax", "amin", "cumprod", "cumprod_p", "cumsum", "cumsum_p", "diff", "max", "mean", "min",
+    "prod", "std", "sum", "sum_p", "trace", "var",
 ]

@@ -1,0 +1,168 @@
+"""Reductions: the wrong numbers of issue 15 (#2 complex var/std, #3 std of one element,
+#4 keepdims shapes) and the sweep over axis, keepdims, ddof, dtype and complex inputs."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import dualdiff as dd
+
+rng = np.random.default_rng(15)
+
+REDUCTIONS = {
+    "sum": np.sum, "mean": np.mean, "var": np.var, "std": np.std, "max": np.max,
+    "min": np.min, "prod": np.prod,
+}
+AXES = {1: [None, 0, -1, (0,)], 2: [None, 0, 1, -1, (0, 1), (1, 0)],
+        3: [None, 0, 1, 2, (0, 2), (1, 2), (0, 1, 2)]}
+CASES = [(name, nd, axis, keep) for name in REDUCTIONS for nd in (1, 2, 3)
+         for axis in AXES[nd] for keep in (False, True)]
+# every axis of length >= 3: std over 2 entries is |x0 - x1| / 2, piecewise linear, so its
+# second derivative is 0 and check_rule would measure rounding against a zero
+SHAPES = {1: (4,), 2: (3, 4), 3: (3, 3, 4)}
+
+
+def test_var_and_std_of_complex_input_are_real_mean_squared_moduli():
+    # issue 15 #2: var([1j, -1j]) was -1+0j and std 1j
+    x = np.array([1j, -1j])
+    assert dd.jvp(np.var, (x,), (np.ones(2),))[0] == 1.0
+    assert dd.jvp(np.std, (x,), (np.ones(2),))[0] == 1.0
+    z = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+    for f in (np.var, np.std, lambda v: np.var(v, axis=0, ddof=1), lambda v: np.std(v, axis=1)):
+        value = dd.jvp(f, (z,), (np.ones_like(z),))[0]
+        np.testing.assert_allclose(value, f(z), rtol=1e-14)
+        assert not np.iscomplexobj(value)
+        dd.check_rule(f, z)
+
+
+def test_complex_var_derivative_is_twice_re_conj_deviation_times_tangent():
+    z = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+    u = rng.standard_normal(5) + 1j * rng.standard_normal(5)
+    d, du = z - z.mean(), u - u.mean()
+    expected = 2 * np.sum(np.real(np.conj(d) * du)) / 5
+    np.testing.assert_allclose(dd.jvp(np.var, (z,), (u,))[1], expected, rtol=1e-14)
+    # the gradient of a real function of a complex input, in JAX's pairing: 2 conj(d) / n
+    np.testing.assert_allclose(dd.grad(np.var)(z), 2 * np.conj(d) / 5, rtol=1e-14)
+
+
+ZERO_VARIANCE = [
+    (np.std, np.array([2.0])),
+    (lambda x: np.std(x, axis=0), np.array([[2.0, -1.0, 0.5]])),
+    (lambda x: np.std(x, axis=1, keepdims=True), np.array([[2.0], [-1.0]])),
+    (lambda x: np.std(x, axis=(0, 1)), np.full((1, 1, 2), 3.0)),
+    (lambda x: np.std(x, axis=0, ddof=0), np.array([[1.0, 2.0], [1.0, 5.0]])),  # one column
+]
+
+
+@pytest.mark.parametrize("f, x", ZERO_VARIANCE)
+def test_std_where_the_variance_is_zero_has_derivative_zero_there(f, x):
+    # issue 15 #3: one element (or an axis of length 1) gave a nan gradient
+    J = dd.jacobian(f)(x)
+    zero = np.asarray(f(x)) == 0
+    assert np.all(np.isfinite(J))
+    np.testing.assert_array_equal(J[zero], 0.0)
+    g = dd.grad(lambda v: np.sum(f(v)))(x)
+    np.testing.assert_allclose(g, J.reshape(-1, x.size).sum(0).reshape(x.shape), rtol=1e-14)
+    H = dd.hessian(lambda v: np.sum(f(v)))(x)
+    assert np.all(np.isfinite(H))
+
+
+def test_std_of_one_element_reverse_forward_and_second_order():
+    for x in (np.array([2.0]), np.array([[1.0], [4.0]])):
+        np.testing.assert_array_equal(dd.grad(lambda v: np.sum(np.std(v, axis=-1)))(x), 0 * x)
+        np.testing.assert_array_equal(dd.jacobian(lambda v: np.std(v, axis=-1))(x),
+                                      np.zeros(x.shape[:-1] + x.shape))
+        np.testing.assert_array_equal(dd.hessian(lambda v: np.std(v))(np.array([2.0])), [[0.0]])
+    # where the variance is not zero, the usual derivative (x - mean) / (n std)
+    x = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(dd.grad(np.std)(x), (x - x.mean()) / (3 * x.std()), rtol=1e-14)
+
+
+def test_prod_keepdims_without_axis_keeps_every_axis():
+    # issue 15 #4: np.prod(x, keepdims=True) was of shape (1,)
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert np.shape(dd.jvp(lambda v: np.prod(v, keepdims=True), (x,), (x,))[0]) == (1, 1)
+    assert dd.jacobian(lambda v: np.prod(v, keepdims=True))(x).shape == (1, 1, 2, 2)
+
+
+@pytest.mark.parametrize("name, nd, axis, keep", CASES)
+def test_every_axis_and_keepdims_against_numpy(name, nd, axis, keep):
+    f = lambda v: REDUCTIONS[name](v, axis=axis, keepdims=keep)
+    x = rng.uniform(0.5, 2.0, SHAPES[nd])
+    expected = f(x)
+    y, ty = dd.jvp(f, (x,), (np.ones_like(x),))
+    assert np.shape(y) == np.shape(expected)
+    assert np.shape(ty) == np.shape(expected)
+    np.testing.assert_allclose(y, expected, rtol=1e-14)
+    J = dd.jacobian(f)(x)
+    assert J.shape == np.shape(expected) + x.shape
+    np.testing.assert_allclose(dd.jacobian(f, chunk_size=1)(x), J, rtol=1e-14, atol=1e-15)
+    dd.check_rule(f, x, batch=2)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "prod"])
+@pytest.mark.parametrize("axis, keep", list(itertools.product([None, 0, (0, 1)], [False, True])))
+def test_complex_input_against_numpy(name, axis, keep):
+    f = lambda v: REDUCTIONS[name](v, axis=axis, keepdims=keep)
+    z = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
+    y = dd.jvp(f, (z,), (np.ones_like(z),))[0]
+    np.testing.assert_allclose(y, f(z), rtol=1e-13)
+    assert np.shape(y) == np.shape(f(z))
+    assert np.iscomplexobj(y) == np.iscomplexobj(f(z))
+    dd.check_rule(f, z, batch=2)
+
+
+@pytest.mark.parametrize("ddof", [0, 1, 2])
+@pytest.mark.parametrize("f", [np.var, np.std])
+def test_ddof(f, ddof):
+    x = rng.standard_normal((4, 3))
+    g = lambda v: f(v, axis=0, ddof=ddof)
+    np.testing.assert_allclose(dd.jvp(g, (x,), (x,))[0], g(x), rtol=1e-14)
+    dd.check_rule(g, x)
+    n = 4
+    if f is np.var:  # d var / dx = 2 (x - mean) / (n - ddof)
+        np.testing.assert_allclose(dd.grad(lambda v: np.sum(g(v)))(x),
+                                   2 * (x - x.mean(0)) / (n - ddof), rtol=1e-13)
+
+
+def test_ddof_at_least_n_is_infinite_or_nan_as_in_numpy():
+    x = np.array([1.0, 2.0])
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.var(x, ddof=2)
+    got = dd.jvp(lambda v: np.var(v, ddof=2), (x,), (x,))[0]
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "prod"])
+def test_dtype_argument(name):
+    f = REDUCTIONS[name]
+    x = rng.uniform(0.5, 2.0, (3, 2)).astype(np.float32)
+    y = dd.jvp(lambda v: f(v, axis=0, dtype=np.float64), (x,), (np.ones_like(x),))[0]
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y, f(x, axis=0, dtype=np.float64), rtol=1e-14)
+    y = dd.jvp(lambda v: f(v, dtype=np.complex128), (x,), (np.ones_like(x),))[0]
+    assert np.iscomplexobj(y) == np.iscomplexobj(f(x, dtype=np.complex128))
+    np.testing.assert_allclose(y, f(x, dtype=np.complex128), rtol=1e-6)
+    with pytest.raises(TypeError, match="dtype=int64"):
+        dd.jvp(lambda v: f(v, dtype=np.int64), (x,), (x,))
+
+
+@pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_float32_keeps_its_dtype(name):
+    x = rng.uniform(0.5, 2.0, (3, 4)).astype(np.float32)
+    f = lambda v: REDUCTIONS[name](v, axis=1)
+    y, t = dd.jvp(f, (x,), (np.ones_like(x),))
+    np.testing.assert_allclose(y, f(x), rtol=1e-6)
+    if dd.jvp(lambda v: v, (x,), (x,))[0].dtype == np.float32:  # the drivers keep float32
+        assert y.dtype == f(x).dtype
+        assert t.dtype == f(x).dtype
+
+
+@pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_reverse_against_forward_on_stacks(name):
+    x = rng.uniform(0.5, 2.0, (2, 3, 4))
+    f = lambda v: REDUCTIONS[name](v, axis=(0, 2))
+    J = dd.jacobian(f)(x)
+    w = rng.standard_normal(3)
+    np.testing.assert_allclose(dd.vjp(f, x)[1](w), np.tensordot(w, J, axes=1), rtol=1e-13)
