@@ -7,7 +7,9 @@ namespace:
   ``where``, ``x[i]``, ``x[i] = v``, ...);
 - :mod:`.elementwise`: the ufuncs and ``dualdiff``'s own elementwise functions;
 - :mod:`.reductions`: sums, scans, extrema and the statistics built from them;
-- :mod:`.linalg`: matrix products, ``solve``, ``det`` and the norms.
+- :mod:`.contractions`: ``einsum`` and the products written with it (``tensordot``, ``kron``,
+  ``cross``, ``vdot``);
+- :mod:`.linalg`: matrix products, ``solve``, ``det``, the decompositions and the norms.
 
 In scope for every rule: the primal arguments ``x`` (and ``y``), the primal output ``out``,
 and, for linear and custom rules, the output adjoint ``out_bar``, the tangents and the
@@ -28,7 +30,8 @@ Conventions at points where the derivative does not exist (each is tested):
 """
 
 from ..registry import FUNCTIONS, PRIMITIVES, UFUNCS  # noqa: F401 (re-exported)
-from . import elementwise, linalg, reductions, structure  # noqa: E402, I001
+from . import contractions, elementwise, linalg, reductions, structure  # noqa: E402, I001
+from .contractions import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .linalg import *  # noqa: F403
 from .reductions import *  # noqa: F403
@@ -38,4 +41,5 @@ __all__ = sorted(
     {"FUNCTIONS", "PRIMITIVES", "UFUNCS"}
     | set(elementwise.__all__) | set(structure.__all__) | set(reductions.__all__)
     | set(linalg.__all__)
+    | set(contractions.__all__)
 )
