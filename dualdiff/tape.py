@@ -11,6 +11,7 @@ of an outer tape is itself differentiable.
 import numpy as np
 
 from .core import WRAPPERS, strip
+from .registry import lookup
 from .wrapper import Wrapper
 
 
@@ -46,6 +47,9 @@ class Tape:
             for pos, j in parents:
                 a = adjoints[pos]
                 if a is not None:
+                    if type(a) is not float and _complex(a) and not _complex(values[pos]):
+                        # JAX's pairing <a, b> = Re sum(a b): a real input's adjoint is real
+                        a = lookup("real")(a)
                     grads[j] = a if j not in grads else grads[j] + a
         return [grads.get(i) for i in leaves]
 
@@ -110,6 +114,18 @@ class _ShapeOnly:
         self.shape = shape
         self.ndim = len(shape)
         self.dtype = dtype
+
+
+def _complex(x):
+    """Whether ``x`` (a value, a wrapper of one, or a stand-in) is complex."""
+    while type(x) in WRAPPERS:
+        x = x.inner
+    t = type(x)
+    if t is float:
+        return False
+    if t is np.ndarray or t is _ShapeOnly:
+        return x.dtype.kind == "c"
+    return t is complex or np.iscomplexobj(x)
 
 
 def _shape_only(x):

@@ -7,8 +7,10 @@ namespace:
   ``where``, ``x[i]``, ``x[i] = v``, ...);
 - :mod:`.elementwise`: the ufuncs and ``dualdiff``'s own elementwise functions;
 - :mod:`.reductions`: sums, scans, extrema and the statistics built from them;
-- :mod:`.linalg`: matrix products, ``solve``, ``det`` and the norms;
-- :mod:`.fft`: ``np.fft``'s transforms (three linear primitives with their transposes).
+- :mod:`.linalg`: matrix products, ``solve``, ``det``, the decompositions and the norms;
+- :mod:`.contractions`: ``einsum`` and the products written with it (``tensordot``, ``kron``,
+  ``cross``, ``vdot``);
+- :mod:`.fft`: ``np.fft``'s transforms (three linear primitives with their transposes);
 - :mod:`.statistics`: order and selection (``sort``, ``take``, the quantiles), the ``nan*``
   reductions, ``average``, ``cov``, ``corrcoef``, ``gradient``, ``trapezoid``, ``interp``,
   ``polyval``, ``convolve``.
@@ -34,7 +36,8 @@ Conventions at points where the derivative does not exist (each is tested):
 """
 
 from ..registry import FUNCTIONS, PRIMITIVES, UFUNCS  # noqa: F401 (re-exported)
-from . import elementwise, fft, linalg, reductions, statistics, structure  # noqa: E402, I001
+from . import contractions, elementwise, fft, linalg, reductions, statistics, structure
+from .contractions import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .fft import *  # noqa: F403
 from .linalg import *  # noqa: F403
@@ -42,8 +45,9 @@ from .reductions import *  # noqa: F403
 from .statistics import *  # noqa: F403
 from .structure import *  # noqa: F403
 
+#: the namespaces of the table (a new one is added here, and nowhere else in this file)
+NAMESPACES = (structure, elementwise, reductions, linalg, contractions, fft, statistics)
+
 __all__ = sorted(
-    {"FUNCTIONS", "PRIMITIVES", "UFUNCS"}
-    | set(elementwise.__all__) | set(structure.__all__) | set(reductions.__all__)
-    | set(linalg.__all__) | set(fft.__all__) | set(statistics.__all__)
+    {"FUNCTIONS", "NAMESPACES", "PRIMITIVES", "UFUNCS"}.union(*(m.__all__ for m in NAMESPACES))
 )
