@@ -4,9 +4,11 @@ A NumPy function that is not listed raises ``TypeError`` naming it: it never ret
 wrong number (for example a derivative silently dropped).
 """
 
+import sys
+
 import numpy as np
 
-from . import rules
+from . import rules, scipy_hook
 from .core import strip
 from .objects import lift_objects
 from .registry import (
@@ -48,6 +50,27 @@ def _lift_all(args):
     return lift_objects(args)
 
 
+scipy_hook.install()
+
+
+def qualified_name(fn):
+    """``np.sum``, ``np.linalg.det``, ``scipy.special.struve``: the name a user would type."""
+    name = getattr(fn, "__name__", repr(fn))
+    if isinstance(fn, np.ufunc):
+        special = sys.modules.get("scipy.special")
+        if special is not None and getattr(special, name, None) is fn:
+            return f"scipy.special.{name}"
+        return f"np.{name}"
+    module = getattr(fn, "__module__", None) or "numpy"
+    public = []
+    for part in module.split("."):
+        if part.startswith("_"):
+            break
+        public.append(part)
+    prefix = ".".join(public) or module
+    return f"{prefix.replace('numpy', 'np', 1) if prefix.startswith('numpy') else prefix}.{name}"
+
+
 def _strip_all(args):
     if isinstance(args, (list, tuple)):
         return type(args)(_strip_all(a) for a in args)
@@ -65,7 +88,11 @@ def ufunc(uf, method, inputs, kwargs):
         raise TypeError(f"np.{uf.__name__} with {sorted(kwargs)} is not supported on Duals")
     prim = UFUNCS.get(uf)
     if prim is None:
-        raise TypeError(f"np.{uf.__name__} is not supported on Duals (no derivative rule)")
+        scipy_hook.ensure()  # SciPy's ufunc rules, if SciPy was loaded behind the hook's back
+        prim = UFUNCS.get(uf)
+    if prim is None:
+        raise TypeError(f"{qualified_name(uf)} is not supported on Duals (no derivative rule; "
+                        "add one with dd.register_rule)")
     return prim(*_lift_all(inputs))
 
 
@@ -75,8 +102,8 @@ def function(func, args, kwargs):
         return func(*_strip_all(args), **{k: _strip_all(v) for k, v in kwargs.items()})
     impl = FUNCTIONS.get(func)
     if impl is None:
-        name = getattr(func, "__module__", "numpy").replace("numpy", "np", 1)
-        raise TypeError(f"{name}.{func.__name__} is not supported on Duals (no derivative rule)")
+        raise TypeError(f"{qualified_name(func)} is not supported on Duals (no derivative rule; "
+                        "add one with dd.register_rule)")
     try:
         return impl(*_lift_all(args), **kwargs)
     except TypeError as e:

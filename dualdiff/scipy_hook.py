@@ -1,0 +1,100 @@
+"""SciPy's rules, loaded only when SciPy is: ``import dualdiff`` never imports SciPy.
+
+The rules for ``scipy.special`` (:mod:`dualdiff.rules.special`) and ``scipy.stats``
+(:mod:`dualdiff.rules.stats`) import SciPy, so they are loaded when the program itself imports
+``scipy.special`` or ``scipy.stats``: a finder on ``sys.meta_path`` runs :func:`ensure` right
+after such a module has executed (and :func:`install` runs it at once for one imported before
+dualdiff).  SciPy's Python functions (``logsumexp``, ...) must be routed before other code
+copies them (``from scipy.special import logsumexp``), hence the hook rather than waiting for
+the first call.  The ufunc dispatch also calls :func:`ensure` when it meets a ufunc it has no
+rule for, in case a module was loaded behind the hook's back.  Without SciPy nothing happens.
+"""
+
+import functools
+import importlib
+import sys
+
+from .core import WRAPPERS
+
+#: a SciPy module -> the dualdiff module holding its rules (which has ``install()``)
+RULES = {"scipy.special": "dualdiff.rules.special", "scipy.stats": "dualdiff.rules.stats"}
+
+
+def once(install):
+    """``install`` made idempotent: its body runs on the first call only."""
+    done = []
+
+    @functools.wraps(install)
+    def run():
+        if not done:
+            done.append(True)
+            install()
+
+    return run
+
+
+def routed(original, impl):
+    """``original`` on plain arguments, ``impl`` when one (positional or keyword, at the top
+    level) is a Dual or tape value; ``original`` stays reachable as ``__dualdiff_original__``.
+    """
+
+    @functools.wraps(original)
+    def fn(*args, **kwargs):
+        for a in args:
+            if type(a) in WRAPPERS:
+                return impl(*args, **kwargs)
+        for a in kwargs.values():
+            if type(a) in WRAPPERS:
+                return impl(*args, **kwargs)
+        return original(*args, **kwargs)
+
+    fn.__dualdiff_original__ = original
+    return fn
+
+
+def ensure():
+    """Load and install the rules of every SciPy module in :data:`RULES` that is imported."""
+    for name, rules in RULES.items():
+        if name in sys.modules:
+            importlib.import_module(rules).install()
+
+
+class _Loader:
+    """A loader that runs :func:`ensure` after the wrapped loader has executed its module."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        ensure()
+
+
+class _Finder:
+    """On ``sys.meta_path``: wraps the loader of the modules named in :data:`RULES`."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in RULES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _Loader(spec.loader)
+                return spec
+        return None
+
+
+def install():
+    """Put the finder on ``sys.meta_path`` (once) and install rules for SciPy already loaded."""
+    if not any(type(f) is _Finder for f in sys.meta_path):
+        sys.meta_path.insert(0, _Finder())
+    ensure()
