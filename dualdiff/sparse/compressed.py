@@ -43,16 +43,9 @@ def _seeds(colors, k):
     return s
 
 
-def _gather(pattern, compressed, colors, transposed):
-    """The csr_array with ``pattern``'s structure read from the compressed products:
-    ``compressed[c[j], i]`` for entry (i, j) (columns), or ``compressed[c[i], j]`` (rows)."""
-    rows = np.repeat(np.arange(pattern.shape[0]), np.diff(pattern.indptr))
-    cols = pattern.indices
-    if transposed:
-        data = compressed[colors[rows], cols]
-    else:
-        data = compressed[colors[cols], rows]
-    return sp.csr_array((data, cols.copy(), pattern.indptr.copy()), shape=pattern.shape)
+def _entries(pattern):
+    """Row and column of each stored entry of a csr pattern, in storage order."""
+    return np.repeat(np.arange(pattern.shape[0]), np.diff(pattern.indptr)), pattern.indices
 
 
 def _check_against_jvp(g, x, result, what):
@@ -96,6 +89,20 @@ class _Prepared:
     def _prepare(self, pattern):
         raise NotImplementedError
 
+    def _set(self, pattern, colors, take):
+        """Keep the pattern, its colouring and, per stored entry, its flat position in the
+        compressed products (so decompression is one ``take``)."""
+        self.sparsity = pattern
+        self._colors = colors
+        self.colors = int(colors.max()) + 1 if colors.size else 0
+        self._seeds = _seeds(colors, self.colors)
+        self._take = take
+
+    def _assemble(self, compressed):
+        p = self.sparsity
+        data = np.ravel(compressed).take(self._take) if self._take.size else np.zeros(0)
+        return sp.csr_array((data, p.indices.copy(), p.indptr.copy()), shape=p.shape)
+
     def _pattern_for(self, g, x, detect):
         raise NotImplementedError
 
@@ -125,34 +132,36 @@ class SparseJacobian(_Prepared):
         row = coloring.color_rows(pattern)
         kc = int(col.max()) + 1 if col.size else 0
         kr = int(row.max()) + 1 if row.size else 0
-        self.sparsity = pattern
+        rows, cols = _entries(pattern)
+        m, n = pattern.shape
         if kr < kc:
-            self.mode, self._colors, self.colors = "reverse", row, kr
+            self.mode = "reverse"
+            self._set(pattern, row, row[rows] * n + cols)  # entry (i, j) at [c[i], j]
         else:
-            self.mode, self._colors, self.colors = "forward", col, kc
+            self.mode = "forward"
+            self._set(pattern, col, col[cols] * m + rows)  # entry (i, j) at [c[j], i]
 
     def __call__(self, *args):
         g, x = bind_argnums(self.f, args, self.argnums)
         x = as_plain(x, "x")
         self._ensure(g, x, lambda: (math.prod(shape(g(x))), math.prod(shape(x))))
-        m = self.sparsity.shape[0]
         if self.mode == "forward":
-            compressed = _forward_passes(g, x, self._colors, self.colors)
+            compressed = _forward_passes(g, x, self._seeds)
         else:
-            compressed = _reverse_passes(g, x, self._colors, self.colors, m)
-        result = _gather(self.sparsity, compressed, self._colors, self.mode == "reverse")
+            compressed = _reverse_passes(g, x, self._seeds)
+        result = self._assemble(compressed)
         if self.check:
             _check_against_jvp(g, x, result, "Jacobian")
         return result
 
 
-def _forward_passes(g, x, colors, k):
-    """``J S`` transposed (k x m) for the seed matrix S of ``colors``, in batched chunks."""
+def _forward_passes(g, x, seeds):
+    """``(J Sᵀ)ᵀ`` (k x m) for the k x n seed matrix S, in batched chunks."""
     xs = shape(x)
     n = math.prod(xs)
+    k = seeds.shape[0]
     if k == 0:
-        return np.zeros((0, math.prod(np.shape(g(x)))))
-    seeds = _seeds(colors, k)
+        return np.zeros(0)
     step = chunk_size_for(n)
     blocks = []
     for start in range(0, k, step):
@@ -162,13 +171,14 @@ def _forward_passes(g, x, colors, k):
     return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=0)
 
 
-def _reverse_passes(g, x, colors, k, m):
-    """``Sᵀ J`` (k x n) for the seed matrix S of row ``colors``: one tape, k pullbacks."""
+def _reverse_passes(g, x, seeds):
+    """``S J`` (k x n) for the k x m seed matrix S of the row colours: one tape, k
+    pullbacks."""
     out, pullback = vjp(g, x)
-    seeds = _seeds(colors, k)
     os = np.shape(out)
-    return np.stack([np.ravel(pullback(seeds[c].reshape(os))) for c in range(k)]) if k else \
-        np.zeros((0, math.prod(shape(x))))
+    if not seeds.shape[0]:
+        return np.zeros(0)
+    return np.stack([np.ravel(pullback(s.reshape(os))) for s in seeds])
 
 
 class SparseHessian(_Prepared):
@@ -181,10 +191,12 @@ class SparseHessian(_Prepared):
         if pattern.shape[0] != pattern.shape[1]:
             raise ValueError(f"a Hessian pattern must be square, got shape {pattern.shape}")
         pattern = _as_pattern(pattern + pattern.T)
-        self.sparsity = pattern
         c = coloring.color_symmetric(pattern)
-        self._colors, self.colors = c, int(c.max()) + 1 if c.size else 0
-        self._direct = coloring.symmetric_sources(pattern, c)[0]
+        direct = coloring.symmetric_sources(pattern, c)[0]
+        rows, cols = _entries(pattern)
+        n = pattern.shape[0]
+        # entry (i, j) from row i of H V at colour c[j], else from row j at colour c[i]
+        self._set(pattern, c, np.where(direct, c[cols] * n + rows, c[rows] * n + cols))
         self.mode = "forward-over-reverse"
 
     def __call__(self, x, *args):
@@ -192,13 +204,7 @@ class SparseHessian(_Prepared):
         x = as_plain(x, "x")
         n = math.prod(shape(x))
         self._ensure(g, x, lambda: (n, n))
-        compressed = _forward_passes(grad(g), x, self._colors, self.colors)
-        p = self.sparsity
-        rows = np.repeat(np.arange(n), np.diff(p.indptr))
-        cols = p.indices
-        data = np.where(self._direct, compressed[self._colors[cols], rows],
-                        compressed[self._colors[rows], cols])
-        result = sp.csr_array((data, cols.copy(), p.indptr.copy()), shape=p.shape)
+        result = self._assemble(_forward_passes(grad(g), x, self._seeds))
         if self.check:
             _check_against_jvp(grad(g), x, result, "Hessian")
         return result
