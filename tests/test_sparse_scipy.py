@@ -7,9 +7,9 @@ import pytest
 pytest.importorskip("scipy")
 from scipy.integrate import solve_ivp  # noqa: E402
 from scipy.optimize import least_squares, minimize  # noqa: E402
-from sparse_problems import brusselator, minimal_surface, rosenbrock  # noqa: E402
 
 import dualdiff as dd  # noqa: E402
+from benchmarks.workloads.sparse import brusselator, minimal_surface, rosenbrock  # noqa: E402
 
 
 def test_solve_ivp_bdf_with_a_sparse_jacobian():
