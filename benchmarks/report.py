@@ -32,6 +32,8 @@ MAIN_KEY = {
     "rosen-grad": "dd.grad",
     "rosen-hvp": "dd.hvp",
     "newton": "dd",
+    "sparse-jac": "dd.sparse_jacobian",
+    "sparse-hess": "dd.sparse_hessian",
 }
 PLOTTED = ("jvp", "jacobian", "rosen-grad", "rosen-hvp")
 

@@ -73,6 +73,7 @@ from .rules import (
     zeros_like,
 )
 from .second_order import hessian, hvp
+from .sparse import hessian_sparsity, jacobian_sparsity, sparse_hessian, sparse_jacobian
 from .study import ErrorStudy, error_study, finite_difference, plot_error_study
 from .testing import check_grads, check_rule
 
@@ -98,4 +99,6 @@ __all__ = [
     "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
     # pytrees and more drivers
     "jacrev", "ravel_pytree", "stop_gradient",
+    # sparse Jacobians and Hessians (need SciPy: the `sparse` extra)
+    "hessian_sparsity", "jacobian_sparsity", "sparse_hessian", "sparse_jacobian",
 ]

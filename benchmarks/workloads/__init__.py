@@ -1,8 +1,8 @@
-"""The five workloads. Each module's ``cases(systems, quick)`` yields ``(task, size,
+"""The workloads. Each module's ``cases(systems, quick)`` yields ``(task, size,
 builder)``; a builder makes the :class:`~benchmarks.harness.Case` only when it is run, so
 the big arrays of one size are freed before the next is built."""
 
-from benchmarks.workloads import elementwise, jacobian, newton, rosenbrock, scalar
+from benchmarks.workloads import elementwise, jacobian, newton, rosenbrock, scalar, sparse
 
 WORKLOADS = {
     "scalar": scalar,
@@ -10,6 +10,7 @@ WORKLOADS = {
     "jacobian": jacobian,
     "rosenbrock": rosenbrock,
     "newton": newton,
+    "sparse": sparse,
 }
 
 TASKS = {
@@ -20,6 +21,8 @@ TASKS = {
     "rosen-grad": ("rosenbrock", "gradient of Rosenbrock"),
     "rosen-hvp": ("rosenbrock", "Hessian-vector product of Rosenbrock"),
     "newton": ("newton", "SciPy trust-ncg solve of Rosenbrock, whole solve"),
+    "sparse-jac": ("sparse", "sparse Jacobian of the 2-D Brusselator, 2 N^2 inputs"),
+    "sparse-hess": ("sparse", "sparse Hessian of the extended Rosenbrock"),
 }
 
 __all__ = ["TASKS", "WORKLOADS"]
