@@ -148,3 +148,77 @@ def test_python_dash_m_runs_and_fails_cleanly(tmp_path):
     )
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+REFUSED_UP_FRONT = [
+    (["--out", "/proc/x.png"], "cannot write '/proc/x.png'"),
+    (["--out", "x.txt"], "'.txt' is not an image format; use one of"),
+    (["--out", "noextension"], "no file extension; use one of"),
+    (["--expr", "x*y", "--at", "1,2", "--direction", "0,0"], "--direction 0,0 is zero"),
+    (["--expr", "y", "--at", "1"], "pass one --at value per variable, e.g. --at 1,2 for x, y"),
+    (["--expr", "x**10000", "--at", "2"], "f(x) overflows at x = 2"),
+]
+
+
+@pytest.mark.parametrize("argv, message", REFUSED_UP_FRONT, ids=[m for _, m in REFUSED_UP_FRONT])
+def test_refused_before_any_work_with_one_line_and_status_2(argv, message, capsys, monkeypatch,
+                                                             tmp_path):
+    monkeypatch.chdir(tmp_path)
+    import dualdiff.study.cli as cli
+
+    def no_study(*args, **kwargs):  # the check must come before the study
+        raise AssertionError("the study ran before the input was refused")
+
+    if not argv[-1].isdigit() or "--direction" in argv:
+        monkeypatch.setattr(cli, "error_study", no_study)
+    assert main(["errors", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and message in err, err
+    assert sorted(os.listdir(tmp_path)) == []  # nothing left behind
+    if "image format" in message or "extension" in message:
+        assert ".png" in err and ".pdf" in err and ".svg" in err
+
+
+def test_the_allowed_extensions_are_accepted(tmp_path, capsys):
+    for name in ("e.pdf", "e.SVG"):
+        argv = ["errors", "--steps", FEW_STEPS, "--out", str(tmp_path / name)]
+        assert main(argv) == 0
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_a_zero_derivative_prints_0_not_minus_0(capsys):
+    # 2**-10000 underflows to 0: f and its derivative are zeros (the derivative a -0.0)
+    assert main(["errors", "--expr", "x**-10000", "--at", "2", "--no-plot",
+                 "--steps", FEW_STEPS]) == 0
+    out = capsys.readouterr().out
+    assert "exact derivative (AD): 0\n" in out and "-0" not in out.split("method")[0]
+
+
+def test_csv_has_the_exact_derivative_and_the_models(tmp_path, capsys):
+    import dualdiff as dd
+    from dualdiff.study.errors import error_study
+
+    table = tmp_path / "e.csv"
+    assert main(["errors", "--steps", FEW_STEPS, "--csv", str(table), "--no-plot"]) == 0
+    header, data = _read_csv(table)
+    assert header[:2] == ["h", "exact_ad"]
+    np.testing.assert_array_equal(data[:, 1], math.cos(1.0))
+    study = error_study(dd.sin, 1.0, steps=parse_steps(FEW_STEPS))
+    for m in METHODS:
+        column = data[:, header.index(f"model_{m}")]
+        np.testing.assert_allclose(column, study.model(m), rtol=1e-15)
+        parts = [data[:, header.index(f"{kind}_{m}")] for kind in ("truncation", "rounding")]
+        np.testing.assert_allclose(column, parts[0] + parts[1], rtol=1e-15)
+
+
+def test_csv_of_a_vector_function_has_one_exact_column_per_component(tmp_path, capsys):
+    import dualdiff as dd
+    from dualdiff.study.cli import write_csv
+    from dualdiff.study.errors import error_study
+
+    study = error_study(lambda p: dd.sin(p) * 2, np.array([1.0, 2.0]), np.array([1.0, 1.0]),
+                        steps=[1e-6, 1e-3])
+    write_csv(study, tmp_path / "v.csv")
+    header, data = _read_csv(tmp_path / "v.csv")
+    assert header[1:3] == ["exact_ad_0", "exact_ad_1"]
+    np.testing.assert_allclose(data[0, 1:3], 2 * np.cos([1.0, 2.0]), rtol=1e-15)

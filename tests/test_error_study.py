@@ -317,3 +317,43 @@ def test_predicted_best_central_step_of_sin50_from_the_formula(rounding_studies)
     formula = (1.5 * math.sqrt(1 / 6) * EPS * study.rounding_scale / study.higher[3]) ** (1 / 3)
     assert abs(math.log10(study.model_best_step("central") / formula)) < 0.1
     assert 1e-7 < formula < 1e-6  # the value-only model said 9e-8; measured: 3e-7
+
+
+def test_exact_range_of_the_complex_step_and_none_for_the_real_steps():
+    study = error_study(dd.sin, 1.0)
+    low, high = study.exact_range("complex")
+    assert low == study.steps[0]
+    # truncation h**2 |f'''| / 6 = 2 eps |f'| at h = sqrt(12 eps |cos 1| / sin 1) ~ 4e-8
+    assert 1e-8 < high < 2e-7
+    assert np.all(study.errors["complex"][study.steps <= high] <= study.rounding_floor)
+    assert study.rounding_floor == pytest.approx(2 * np.finfo(float).eps * math.cos(1.0))
+    for m in ("forward", "backward", "central", "central4"):
+        assert study.exact_range(m) is None
+    table = study.summary()
+    complex_row = next(line for line in table.splitlines() if line.startswith("complex"))
+    assert f"<= {high:.1e}" in complex_row
+
+
+def test_one_lucky_step_is_no_exact_range():
+    study = error_study(dd.sin, 1.0, steps=[1e-12, 1e-3, 1e-1])
+    assert study.exact_range("complex") is None  # one step reaches the floor: no range
+
+
+def test_overflow_is_named_overflow_not_a_domain_problem():
+    with pytest.raises(ValueError, match="overflows at x = 2"):
+        error_study(lambda x: x**10000, 2.0)
+    with pytest.raises(ValueError, match="derivative of f overflows"):
+        error_study(lambda x: x**1000, 2.023)  # f ~ 1e306, f' = 1000 f / x ~ 5e308
+    with pytest.raises(ValueError, match="domain"):
+        error_study(dd.sqrt, -1.0)
+
+
+def test_rounding_scale_does_not_overflow_for_large_finite_values():
+    study = error_study(lambda x: x**1000, 2.0, steps=[1e-8, 1e-4])
+    expected = math.hypot(2.0**1000, 2.0 * 1000 * 2.0**999)
+    assert study.rounding_scale == pytest.approx(expected, rel=1e-14)
+
+
+def test_a_zero_direction_is_refused():
+    with pytest.raises(ValueError, match="direction v is zero"):
+        error_study(lambda p: p[0] * p[1], np.array([1.0, 2.0]), np.zeros(2))

@@ -51,15 +51,146 @@ def test_method_lines_carry_the_measured_errors_clipped_at_the_floor(figure, stu
     np.testing.assert_allclose(y, np.maximum(study.errors["central"], y.min()))
 
 
-def test_model_lines_are_dashed(figure):
-    styles = [line.get_linestyle() for line in figure.axes[0].get_lines()]
-    assert styles.count("--") >= len(METHODS)
+def _method_lines(ax):
+    """method -> its raw error line (the line whose label starts with the method)."""
+    labelled = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+    return {m: next(ln for ln in labelled if ln.get_label().split()[0].rstrip(":") == m)
+            for m in METHODS}
 
 
-def test_best_steps_are_marked(figure, study):
+def _big_markers(ax):
+    return [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 1 and ln.get_markersize() > 8]
+
+
+def test_models_are_wide_pale_bands_of_the_method_colour(figure, study):
     ax = figure.axes[0]
-    markers = [ln for ln in ax.get_lines() if ln.get_marker() == "o" and len(ln.get_xdata()) == 1]
-    assert sorted(ln.get_xdata()[0] for ln in markers) == sorted(study.best_step.values())
+    for m, line in _method_lines(ax).items():
+        bands = [ln for ln in ax.get_lines() if ln.get_linewidth() >= 5
+                 and ln.get_color() == line.get_color()]
+        assert len(bands) == 1, m
+        band = bands[0]
+        assert band.get_alpha() < 0.5 and band.get_linewidth() > 3 * line.get_linewidth()
+        np.testing.assert_allclose(band.get_ydata(), study.model(m))
+
+
+def test_best_steps_are_marked_or_the_largest_step_exact_to_rounding(figure, study):
+    ax = figure.axes[0]
+    lines = _method_lines(ax)
+    marked = {}
+    for ln in _big_markers(ax):
+        m = next(m for m, line in lines.items() if line.get_color() == ln.get_markeredgecolor())
+        assert ln.get_marker() == lines[m].get_marker()  # the method's own shape, bigger
+        marked[m] = ln.get_xdata()[0]
+    assert set(marked) == set(METHODS)
+    for m in METHODS:
+        exact = study.exact_range(m)
+        assert marked[m] == (exact[1] if exact else study.best_step[m])
+    # sin at 1: the complex step is exact to rounding from 1e-16 up to about 1e-8.
+    low, high = study.exact_range("complex")
+    assert low == study.steps[0] and 1e-9 < high < 1e-6
+    assert "exact to rounding for h ≤" in lines["complex"].get_label()
+    assert "best h" in lines["central"].get_label()
+    assert study.exact_range("central") is None
+
+
+def test_no_two_methods_share_colour_dashes_or_marker(figure):
+    from matplotlib.colors import to_rgb
+
+    lines = list(_method_lines(figure.axes[0]).values())
+    # (the dash pattern as drawn: matplotlib has no public getter for it)
+    for attribute in (lambda ln: to_rgb(ln.get_color()), lambda ln: str(ln._dash_pattern),
+                      lambda ln: ln.get_marker()):
+        values = [attribute(ln) for ln in lines]
+        assert len(set(values)) == len(values), values
+
+
+def test_greyscale_levels_of_the_colours_differ(figure):
+    from matplotlib.colors import to_rgb
+
+    greys = sorted(float(np.dot(to_rgb(ln.get_color()), [0.299, 0.587, 0.114]))
+                   for ln in _method_lines(figure.axes[0]).values())
+    assert min(np.diff(greys)) > 0.02, greys
+
+
+def test_complex_step_drawn_over_central_and_the_legend_says_they_coincide(figure):
+    lines = _method_lines(figure.axes[0])
+    assert lines["complex"].get_zorder() > lines["central"].get_zorder()
+    assert "coincides with central" in lines["complex"].get_label()
+    assert "coincides" not in lines["central"].get_label()  # no chance match in the noise
+
+
+def _marker_boxes_inside(fig, renderer):
+    for ax in fig.axes:
+        box = ax.get_window_extent(renderer)
+        for ln in _big_markers(ax):
+            x, y = ax.transData.transform((ln.get_xdata()[0], ln.get_ydata()[0]))
+            radius = ln.get_markersize() * fig.dpi / 72 / 2
+            assert box.x0 <= x - radius and x + radius <= box.x1, ln.get_xdata()
+            assert box.y0 <= y - radius and y + radius <= box.y1, ln.get_ydata()
+
+
+def _saved(fig, path, **options):
+    """Save through an Agg canvas at the figure's dpi; return the renderer that drew it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    fig.savefig(path, **options)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_every_marker_is_inside_the_axes_of_the_saved_image(figure, tmp_path):
+    _marker_boxes_inside(figure, _saved(figure, tmp_path / "e.png"))
+
+
+def test_floor_band_shows_in_the_legend_and_under_the_ad_line(figure):
+    ax = figure.axes[0]
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    handle = legend.legend_handles[next(i for i, t in enumerate(texts) if t.startswith("floor"))]
+    assert handle.get_facecolor()[:3] != (1.0, 1.0, 1.0)  # a filled patch, not a hidden line
+    ad = next(ln for ln in ax.get_lines() if ln.get_label().startswith("AD"))
+    assert ax.get_ylim()[0] < ad.get_ydata()[0]  # the band shows between axis bottom and AD
+
+
+def test_directional_label_matches_the_title():
+    study = error_study(lambda p: dd.sin(p[0]) * p[1], np.array([1.0, 2.0]), np.array([1.0, 0.5]))
+    ax = plot_error_study(study).axes[0]
+    assert "D_v f" in ax.get_title() and "D_v f" in ax.get_ylabel()
+    assert "f′" not in ax.get_ylabel()
+
+
+def _squire_trapp(x):
+    return dd.exp(x) / dd.sqrt(dd.sin(x) ** 3 + dd.cos(x) ** 3)
+
+
+@pytest.mark.parametrize("how", ["savefig", "tight_layout", "bbox_inches"])
+def test_a_one_by_two_figure_keeps_both_legends_whole_and_apart(study, tmp_path, how):
+    """ax= in a 1x2 figure: nothing cut by the saved image, no legend over the other axes."""
+    fig = Figure(figsize=(13, 6), dpi=80)
+    left, right = fig.subplots(1, 2)
+    plot_error_study(study, ax=left)
+    plot_error_study(_squire_trapp, 1.5, ax=right, name="Squire-Trapp")
+    options = {}
+    if how == "tight_layout":
+        with pytest.warns(UserWarning, match="layout has changed"):
+            fig.tight_layout()
+    if how == "bbox_inches":
+        options["bbox_inches"] = "tight"
+    renderer = _saved(fig, tmp_path / "two.png", **options)
+    legends = [ax.get_legend().get_window_extent(renderer) for ax in (left, right)]
+    if how != "bbox_inches":  # then the saved image grows to hold everything
+        page = fig.bbox
+        for box in legends:
+            assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0, (how, box)
+        for ax in (left, right):
+            label = ax.yaxis.label.get_window_extent(renderer)
+            assert page.y0 <= label.y0 and label.y1 <= page.y1
+    assert not legends[0].overlaps(legends[1])
+    assert legends[0].x1 < right.get_window_extent(renderer).x0
+    for ax, box in zip((left, right), legends):
+        assert box.y1 < ax.get_window_extent(renderer).y0  # below its axes, covers no curve
+    _marker_boxes_inside(fig, renderer)
 
 
 def test_labels_title_and_legend(figure):
@@ -160,5 +291,5 @@ def test_best_step_markers_never_sit_above_the_axes():
     ax = plot_error_study(study).axes[0]
     high = ax.get_ylim()[1]
     for line in ax.get_lines():
-        if line.get_marker() == "o" and len(line.get_xdata()) == 1:
+        if line.get_markersize() > 8 and len(line.get_xdata()) == 1:
             assert line.get_ydata()[0] <= high or line.get_clip_on()

@@ -8,6 +8,7 @@ input ends with one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import math
 import os
@@ -101,8 +102,11 @@ def run_errors(args):
     variables = VARIABLES[: point.size] if point.size <= len(VARIABLES) else None
     if variables is None:
         raise UsageError(f"--at has {point.size} values; at most {len(VARIABLES)} (x, y, z)")
+    check_variables(args.expr, point.size)
     expression = parse_expression(args.expr, variables)
     steps = parse_steps(args.steps) if args.steps else None
+    if not args.no_plot:
+        check_image_path(args.out)
     for path in filter(None, [None if args.no_plot else args.out, args.csv]):
         check_writable(path)
 
@@ -114,6 +118,8 @@ def run_errors(args):
         v = parse_numbers(args.direction, "--direction") if args.direction else np.ones_like(point)
         if v.shape != point.shape:
             raise UsageError(f"--direction has {v.size} values but --at has {point.size}")
+        if not np.any(v):
+            raise UsageError(f"--direction {args.direction} is zero: give a nonzero direction")
         function, x = _vector_function(expression), point
 
     with warnings.catch_warnings(record=True) as caught:
@@ -170,23 +176,87 @@ def parse_steps(text):
     return steps
 
 
+def check_variables(text, given):
+    """Refuse, with the fix, an expression that uses more variables than ``--at`` gives values.
+
+    ``--expr 'x*y' --at 1`` names ``y``, but one value in ``--at`` makes ``x`` the only
+    variable: say to pass one ``--at`` value per variable. Text that does not parse is left
+    to :func:`~dualdiff.study.expression.parse_expression`, which says what is wrong.
+    """
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    needed = max((VARIABLES.index(name) + 1 for name in used if name in VARIABLES), default=0)
+    if needed > given:
+        names = ", ".join(VARIABLES[:needed])
+        example = ",".join(str(k + 1) for k in range(needed))
+        raise UsageError(
+            f"--expr uses {names} but --at gives {given} value{'s' * (given != 1)}: pass one "
+            f"--at value per variable, e.g. --at {example} for {names}"
+        )
+
+
+def image_extensions():
+    """The file extensions matplotlib can write, such as ``png``, ``pdf`` and ``svg``."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError:
+        raise UsageError(
+            "the plot needs matplotlib: pip install 'exactdual[plot]' (or use --no-plot)"
+        ) from None
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def check_image_path(path):
+    """Refuse, before any work, a figure path whose extension is not an image format."""
+    allowed = image_extensions()
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if extension not in allowed:
+        what = f"'.{extension}' is not an image format" if extension else "no file extension"
+        raise UsageError(
+            f"--out {path}: {what}; use one of " + ", ".join("." + e for e in allowed)
+        )
+
+
 def check_writable(path):
-    """Refuse, before any work, an output path that cannot be written."""
+    """Refuse, before any work, an output path that cannot be written.
+
+    The file is opened for writing (and removed again if it did not exist): permissions alone
+    do not say whether, for example, ``/proc`` accepts a new file.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise UsageError(f"cannot write {path!r}: it is a directory")
     if not os.path.isdir(directory):
         raise UsageError(f"cannot write {path!r}: no directory {directory!r}")
-    if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise UsageError(f"cannot write {path!r}: permission denied")
+    existed = os.path.exists(path)
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise UsageError(f"cannot write {path!r}: {reason}") from None
+    if not existed:
+        os.remove(path)
 
 
 def write_csv(study, path):
-    """One row per step: h, then the error, truncation and rounding model of each method."""
-    header = ["h"]
-    columns = [study.steps]
+    """One row per step: h, the exact derivative by AD, then per method the error and the
+    model (truncation + rounding) with its two parts.
+
+    The exact derivative is the same on every row (one column per component for a
+    vector-valued ``f``), so that each row can be read on its own.
+    """
+    exact = np.atleast_1d(np.asarray(study.exact, dtype=float)).ravel()
+    names = ["exact_ad"] if exact.size == 1 else [f"exact_ad_{i}" for i in range(exact.size)]
+    header = ["h", *names]
+    columns = [study.steps] + [np.full_like(study.steps, value) for value in exact]
+    models = {m: study.model(m) for m in study.methods}
     for kind, table in (
         ("error", study.errors),
+        ("model", models),
         ("truncation", study.truncation),
         ("rounding", study.rounding),
     ):

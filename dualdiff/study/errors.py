@@ -148,8 +148,35 @@ class ErrorStudy:
             return math.nan
         return float(self.steps[int(np.nanargmin(model))])
 
+    @property
+    def rounding_floor(self):
+        """``2 eps max(|f'|, tiny)``: an error this small is the rounding of the result itself.
+
+        A method whose error is at most this is exact to rounding: a few units in the last
+        place of the derivative, as AD's own.
+        """
+        scale = float(np.max(np.abs(self.exact), initial=0.0))
+        return 2 * EPS * scale if scale > 0 else 2 * EPS
+
+    def exact_range(self, method):
+        """``(smallest h, largest h)`` of the steps where ``method`` is exact to rounding.
+
+        ``None`` unless its error is at most :attr:`rounding_floor` at three steps or more (one
+        lucky step where the rounding errors cancel is no range). The complex step of a smooth
+        ``f`` is exact to rounding at every step below about ``sqrt(eps)``: there its "best
+        step" is arbitrary, and the largest step of the range is the one that says something.
+        """
+        reached = self.steps[self.errors[method] <= self.rounding_floor]
+        if reached.size < 3:
+            return None
+        return float(reached[0]), float(reached[-1])
+
     def summary(self):
-        """A plain-text table: per method the best step, its error and the default step's."""
+        """A plain-text table: per method the best step, its error and the default step's.
+
+        A method that is exact to rounding over a range of steps (see :meth:`exact_range`)
+        shows the largest step of that range, as ``<= h``.
+        """
         lines = [
             f"{self.label}",
             f"exact derivative (AD): {format_point(self.exact)}",
@@ -157,8 +184,10 @@ class ErrorStudy:
             f"{'default step':>13} {'error there':>12}",
         ]
         for m in self.methods:
+            exact = self.exact_range(m)
+            step = f"<= {exact[1]:.1e}" if exact else f"{self.best_step[m]:.1e}"
             lines.append(
-                f"{m:<10} {self.best_step[m]:>10.1e} {self.best_error[m]:>15.2e} "
+                f"{m:<10} {step:>10} {self.best_error[m]:>15.2e} "
                 f"{self.default_step[m]:>13.1e} {self.default_error[m]:>12.2e}"
             )
         lines.append(
@@ -345,13 +374,25 @@ def _value_at(f, x):
     try:
         with np.errstate(all="ignore"):
             value = _evaluate(f, x)
+    except OverflowError as err:  # Python floats raise where NumPy gives inf
+        raise _overflow(x) from err
     except (ArithmeticError, ValueError) as err:
         raise ValueError(f"f cannot be evaluated at x = {format_point(x)}: {err}") from err
+    if np.any(np.isinf(value)):
+        raise _overflow(x)
     if not np.all(np.isfinite(value)):
         raise ValueError(
             f"f(x) is not finite at x = {format_point(x)}: choose a point in f's domain"
         )
     return value
+
+
+def _overflow(x):
+    """The error for an ``f`` whose value at ``x`` is beyond the largest float."""
+    return ValueError(
+        f"f(x) overflows at x = {format_point(x)}: |f(x)| exceeds the largest float "
+        f"{np.finfo(float).max:.3g}; choose a point where f is smaller"
+    )
 
 
 def _exact(f, x, v, directional):
@@ -365,6 +406,11 @@ def _exact(f, x, v, directional):
             exact = np.asarray(dd.derivative(f)(x.item()))
     if exact.dtype.kind not in "biufc":
         raise TypeError(f"the AD derivative is not numeric (dtype {exact.dtype})")
+    if np.any(np.isinf(exact)):
+        raise ValueError(
+            f"the derivative of f overflows at x = {format_point(x)}: it exceeds the largest "
+            f"float {np.finfo(float).max:.3g}"
+        )
     if not np.all(np.isfinite(exact)):
         raise ValueError(f"f has no finite derivative at x = {format_point(x)}")
     return exact
@@ -384,11 +430,15 @@ def _rounding_scale(f, x, value):
         with np.errstate(all="ignore"):
             if x.ndim == 0:
                 partial = np.asarray(dd.jvp(f, (x.item(),), (1.0,))[1])
-                argument2 = np.abs(partial * x.item()) ** 2
+                parts = np.abs(partial * x.item())[..., None]
             else:
                 jac = np.asarray(dd.jacobian(f)(x.copy())).reshape(size.shape + (x.size,))
-                argument2 = np.sum(np.abs(jac * x.ravel()) ** 2, axis=-1)
-            total = np.sqrt(size**2 + argument2)
+                parts = np.abs(jac * x.ravel())
+            parts = np.concatenate([size[..., None], parts], axis=-1)
+            # the 2-norm over the last axis, scaled first so that squares cannot overflow
+            big = np.max(parts, axis=-1, keepdims=True)
+            big = np.where(big > 0, big, 1.0)
+            total = big[..., 0] * np.sqrt(np.sum((parts / big) ** 2, axis=-1))
         if not np.all(np.isfinite(total)):
             raise ValueError("a partial derivative is not finite")
     except (TypeError, ValueError, ArithmeticError, NotImplementedError) as err:
@@ -548,6 +598,8 @@ def _name_of(f):
 def format_point(a):
     """A short text for a point or derivative, at most ~6 significant digits per entry."""
     arr = np.asarray(a)
+    if arr.dtype.kind in "fc":
+        arr = arr + 0.0  # -0.0 + 0.0 is 0.0: a zero prints as 0, never -0
     if arr.ndim == 0:
         return f"{arr.item():.6g}"
     return np.array2string(

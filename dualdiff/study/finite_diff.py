@@ -163,6 +163,8 @@ def _check_point(x, v):
             )
     if not (np.all(np.isfinite(x_arr)) and np.all(np.isfinite(v_arr))):
         raise ValueError("x and v must be finite")
+    if not np.any(v_arr):
+        raise ValueError("the direction v is zero: give a nonzero direction to differentiate along")
     return x_arr, v_arr
 
 
