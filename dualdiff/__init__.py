@@ -73,6 +73,7 @@ from .rules import (
     zeros_like,
 )
 from .second_order import hessian, hvp
+from .staging import jit
 from .study import ErrorStudy, error_study, finite_difference, plot_error_study
 from .testing import check_grads, check_rule
 
@@ -96,4 +97,6 @@ __all__ = [
     # array functions
     "clip", "concatenate", "cumsum", "diff", "dot", "mean", "norm", "ones_like", "outer",
     "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
+    # staging
+    "jit",
 ]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .core import WRAPPERS
+from .core import TRACERS, WRAPPERS
 from .rules import reshape, stack
 
 
@@ -14,7 +14,7 @@ def check_output(out, where="f"):
     """
     if isinstance(out, (tuple, list)):
         return type(out)(check_output(o, where) for o in out)
-    if type(out) in WRAPPERS or isinstance(out, (int, float, complex)):
+    if type(out) in WRAPPERS or type(out) in TRACERS or isinstance(out, (int, float, complex)):
         return out
     if isinstance(out, (np.ndarray, np.generic)) and out.dtype.kind in "biufc":
         return out

@@ -6,7 +6,7 @@ nests with every other driver) and runs one backward pass per cotangent.
 
 import numpy as np
 
-from .core import WRAPPERS, as_plain, new_level, shape, strip, zeros
+from .core import TRACERS, WRAPPERS, as_plain, new_level, shape, strip, zeros
 from .outputs import check_output, unaliased
 from .tape import Tape, Var
 
@@ -41,7 +41,7 @@ def _as_input(g, x, seed):
     if g is None:
         return zeros(x, None)
     g = unaliased(g, [x, seed])
-    if type(g) not in WRAPPERS and isinstance(x, float):
+    if type(g) not in WRAPPERS and type(g) not in TRACERS and isinstance(x, float):
         return float(np.real(g)) if not np.iscomplexobj(g) else complex(g)
     return g
 
@@ -83,7 +83,7 @@ def value_and_grad(f, argnums=0):
             raise ValueError(f"grad needs f to return a scalar, got shape {shape(out)}; "
                              "use dd.vjp or dd.jacobian for vector outputs")
         value = _value(out, tape)
-        if np.iscomplexobj(np.asarray(strip(value))):
+        if np.iscomplexobj(strip(value)):
             raise TypeError("grad needs a real-valued f; for complex outputs use dd.vjp")
         grads = _pull(tape, leaves, xs, out, 1.0)
         return value, grads[0] if single else tuple(grads)
