@@ -74,6 +74,7 @@ from .rules import (
 )
 from .second_order import hessian, hvp
 from .sparse import hessian_sparsity, jacobian_sparsity, sparse_hessian, sparse_jacobian
+from .staging import jit
 from .study import ErrorStudy, error_study, finite_difference, plot_error_study
 from .testing import check_grads, check_rule
 
@@ -101,4 +102,6 @@ __all__ = [
     "jacrev", "ravel_pytree", "stop_gradient",
     # sparse Jacobians and Hessians (need SciPy: the `sparse` extra)
     "hessian_sparsity", "jacobian_sparsity", "sparse_hessian", "sparse_jacobian",
+    # staging
+    "jit",
 ]

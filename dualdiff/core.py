@@ -23,6 +23,21 @@ _levels = itertools.count(1)
 #: wrapper classes; filled in by dual.py and tape.py.
 WRAPPERS = set()
 
+#: every type that primitives hand over to :func:`bind`: the wrappers, and the staging tracer
+#: (dualdiff.staging), which sits below every level and is *not* a wrapper: :func:`strip`
+#: stops at it, so the constants a rule takes from primal values stay traced.
+DISPATCH = set()
+
+#: tracer types -> their recorder ``record(fn, *args)``: a helper of the engine that looks at
+#: values (``scale``) is recorded as one opaque call, replayed on the values of each call.
+TRACERS = {}
+
+
+def register_wrapper(cls):
+    WRAPPERS.add(cls)
+    DISPATCH.add(cls)
+    return cls
+
 def new_level():
     """A level larger than every level handed out before."""
     return next(_levels)
@@ -36,7 +51,7 @@ def bind(prim, args, params):
     """
     top = None
     for a in args:
-        if type(a) in WRAPPERS and (top is None or a.level > top.level):
+        if type(a) in DISPATCH and (top is None or a.level > top.level):
             top = a
     return top.lift(prim, args, params, top.level)
 
@@ -50,13 +65,13 @@ def strip(x):
 
 def shape(x):
     t = type(x)
-    if t is np.ndarray or t in WRAPPERS:
+    if t is np.ndarray or t in DISPATCH:
         return x.shape
     return () if t is float else np.shape(x)
 
 
 def ndim(x):
-    return x.ndim if type(x) in WRAPPERS else np.ndim(x)
+    return x.ndim if type(x) in DISPATCH else np.ndim(x)
 
 
 def normalize_axis(axis, nd):
@@ -83,7 +98,7 @@ def as_plain(x, what, copy=False):
     Drivers never write into their inputs, so arrays are copied only when ``copy`` is set
     (a user's ``Dual`` owns its arrays).
     """
-    if type(x) in WRAPPERS:
+    if type(x) in WRAPPERS or type(x) in TRACERS:
         return x
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{what} must be numeric, got bool")
@@ -143,6 +158,8 @@ def scale(p, t):
         if r.dtype.kind in "fc" and math.isnan(abs(np.add.reduce(r, axis=None))):
             return np.where(np.asarray(t) == 0, 0.0, r)
         return r
+    if type(r) in TRACERS:
+        return TRACERS[type(r)](scale, p, t)
     if type(r) not in WRAPPERS and r != r and t == 0:
         return 0.0
     return r

@@ -8,7 +8,7 @@ of directions.  A ``None`` tangent is a symbolic zero: no work, and no ``0 * inf
 import numpy as np
 
 from . import rules
-from .core import WRAPPERS, as_plain, bind, shape, zeros
+from .core import WRAPPERS, as_plain, bind, register_wrapper, shape, zeros
 from .primitive import MATH_ERRORS
 from .wrapper import Wrapper, binary_operator, install_operators
 
@@ -187,4 +187,4 @@ class Dual(Wrapper):
 
 
 install_operators(Dual, _scalar_binary, ("add", "sub", "mul", "truediv", "pow"))
-WRAPPERS.add(Dual)
+register_wrapper(Dual)

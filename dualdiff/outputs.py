@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .core import WRAPPERS, as_plain, zeros
+from .core import TRACERS, WRAPPERS, as_plain, zeros
 from .dual import Dual
 from .objects import from_objects, lift_objects  # noqa: F401 (the drivers' names)
 from .pytree import LEAF, TreeDef, flatten, is_tree, paths, unflatten
@@ -84,7 +84,7 @@ def check_output(out, where="f"):
     A bool, ``None`` or anything else that is not numeric raises ``TypeError``: it has no
     derivative, and a zero would be a silently wrong answer.
     """
-    if type(out) in WRAPPERS or type(out) is float:
+    if type(out) in WRAPPERS or type(out) is float or type(out) in TRACERS:
         return out
     if out is None:
         raise TypeError(f"{where} returned None (NoneType); a derivative needs a number, an "
@@ -97,7 +97,7 @@ def check_output(out, where="f"):
 
 def check_leaf(out, where="f"):
     """One leaf of an output, checked (see :func:`check_output`)."""
-    if type(out) in WRAPPERS:
+    if type(out) in WRAPPERS or type(out) in TRACERS:
         return out
     if isinstance(out, (bool, np.bool_)) or (
             isinstance(out, np.ndarray) and out.dtype.kind == "b"):

@@ -24,7 +24,7 @@ and wrappers alike: that is what makes derivatives of derivatives work.
 
 import numpy as np
 
-from .core import WRAPPERS, bind, expand, fit, ndim, scale, shape, zeros
+from .core import DISPATCH, bind, expand, fit, ndim, scale, shape, zeros
 from .registry import lookup
 
 MATH_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
@@ -48,7 +48,7 @@ class Primitive:
             raise TypeError(f"{self.name} takes {self.nargs} array argument(s), got {len(args)} "
                             "(parameters go by keyword)")
         for a in args:
-            if type(a) in WRAPPERS:
+            if type(a) in DISPATCH:
                 return bind(self, args, params)
         return self.impl(*args, **params)
 
@@ -120,7 +120,7 @@ class Elementwise(Primitive):
         if len(args) != self.nargs:
             raise TypeError(f"{self.name} takes {self.nargs} argument(s), got {len(args)}")
         for a in args:
-            if type(a) in WRAPPERS:
+            if type(a) in DISPATCH:
                 return bind(self, args, {})
         return self.impl(*args)
 
@@ -169,7 +169,7 @@ class Unary(Elementwise):
                 return self.math_fn(x)
             except MATH_ERRORS:
                 return _numpy_scalar(self.np_fn, (x,))
-        if tx in WRAPPERS:
+        if tx in DISPATCH:
             return x.apply_unary(self)
         return self.impl(x)
 

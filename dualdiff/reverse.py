@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .core import WRAPPERS, as_plain, new_level, shape, strip, zeros
+from .core import TRACERS, WRAPPERS, as_plain, new_level, shape, strip, zeros
 from .dual import new_dual
 from .forward import check_chunk_size, chunk_size_for, forward_jacobian
 from .outputs import (
@@ -92,7 +92,7 @@ def _as_input(g, x, seed):
     g = unaliased(g, [x, seed])
     if not np.iscomplexobj(x) and np.iscomplexobj(strip(g)):
         g = real(g)
-    if type(g) not in WRAPPERS and isinstance(x, float):
+    if type(g) not in WRAPPERS and type(g) not in TRACERS and isinstance(x, float):
         return float(g)
     return g
 

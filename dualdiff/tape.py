@@ -10,7 +10,7 @@ of an outer tape is itself differentiable.
 
 import numpy as np
 
-from .core import WRAPPERS, strip
+from .core import WRAPPERS, register_wrapper, strip
 from .registry import lookup
 from .wrapper import Wrapper
 
@@ -133,4 +133,4 @@ def _shape_only(x):
     return _ShapeOnly(x.shape, x.dtype) if type(x) is np.ndarray else x
 
 
-WRAPPERS.add(Var)
+register_wrapper(Var)

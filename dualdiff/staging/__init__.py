@@ -1,0 +1,357 @@
+"""Staging: trace a function once, replay generated straight-line code (:func:`jit`).
+
+The first call of ``dd.jit(fun)`` for a given *signature* (the structure of the arguments,
+each leaf's type, shape and dtype, and the values of the static arguments) runs ``fun`` on
+:class:`~dualdiff.staging.tracer.Tracer` values at the bottom of every level.  Everything above
+them runs unchanged: the Duals, tape values and nestings of ``jvp``, ``grad``, ``hvp``,
+``jacobian``, ``hessian``, ... so the whole derivative program is captured down to its plain
+``math``/NumPy operations (:mod:`~dualdiff.staging.codegen` writes it out as Python).
+
+Every value-dependent decision taken while tracing is a guard in the generated code; a replay
+whose guard fails raises internally and the function is traced again for the new path, kept
+beside the others (at most ``max_variants`` per signature, the oldest evicted).  A replay is
+therefore never silently stale.  What staging assumes, as JAX's ``jit`` does: ``fun`` is pure
+(no Python state kept between calls, randomness through its arguments, no in-place mutation of
+the arrays it closes over).  Globals and closed-over variables that ``fun`` reads directly are
+checked on every call (a rebound name, or a changed number, means a new trace).
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import types
+
+import numpy as np
+
+from ..core import WRAPPERS
+from ..primitive import MATH_ERRORS
+from .codegen import Retrace, generate
+from .tracer import Graph, Tracer, TracingError, _current
+
+__all__ = ["jit", "Staged", "TracingError"]
+
+
+def jit(fun=None, static_argnums=(), *, max_variants=8):
+    """Stage ``fun``: trace it once per signature, then replay generated code.
+
+    Parameters
+    ----------
+    fun : callable
+        A pure function of numbers, arrays and pytrees (tuples, lists, dicts) of them; it may
+        itself be a derivative (``dd.grad(f)``, ``lambda x, v: dd.hvp(f, x, v)``).
+    static_argnums : int or tuple of int
+        Positional arguments that are not traced: their (hashable) values are part of the
+        signature, so each value gets a trace of its own.
+    max_variants : int
+        Traces kept per signature (one per path through the function's branches).
+
+    Returns
+    -------
+    Staged
+        A callable with the signature of ``fun``; ``.source(*args)`` returns the generated
+        code for those arguments, ``.variants`` the number of traces cached.
+
+    Notes
+    -----
+    The first call runs ``fun`` while recording every primitive (the evaluation trace of
+    forward mode: ``w1 = ln x1``, ``w2 = x1 x2``, ... with their tangents beside them), then
+    compiles the trace with :func:`compile`: floats go through ``math`` and the operators,
+    arrays through NumPy; shared subexpressions are computed once and dead code is dropped.
+    Floating-point warnings of array code are silenced in replays (the eager rules silence the
+    ones that their conventions decide).
+
+    Examples
+    --------
+    >>> import dualdiff as dd
+    >>> f = lambda x1, x2: dd.log(x1) + x1 * x2 - dd.sin(x2)
+    >>> df = dd.jit(lambda x1, x2: dd.jvp(f, (x1, x2), (1.0, 0.0))[1])
+    >>> df(2.0, 5.0), df(1.0, 3.0)
+    (5.5, 4.0)
+    >>> df.variants
+    1
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums, max_variants=max_variants)
+    if not callable(fun):
+        raise TypeError(f"jit needs a callable, got {type(fun).__name__}")
+    return Staged(fun, static_argnums, max_variants)
+
+
+class Variant:
+    """One trace: the compiled replay, its source, and the output structure."""
+
+    __slots__ = ("run", "source")
+
+    def __init__(self, run, source):
+        self.run, self.source = run, source
+
+
+class Staged:
+    """A staged function (see :func:`jit`)."""
+
+    def __init__(self, fun, static_argnums, max_variants):
+        if isinstance(static_argnums, int):
+            static_argnums = (static_argnums,)
+        static_argnums = tuple(static_argnums)
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in static_argnums):
+            raise TypeError(f"static_argnums must be ints, got {static_argnums!r}")
+        if not isinstance(max_variants, int) or max_variants < 1:
+            raise ValueError(f"max_variants must be a positive integer, got {max_variants!r}")
+        self.fun = fun
+        self.static_argnums = frozenset(static_argnums)
+        self.max_variants = max_variants
+        self._cache = {}
+        self._floats = {}  # the same lists, for signatures of Python floats only
+        self._free = _FreeValues.of(fun)
+        functools.update_wrapper(self, fun, updated=())
+
+    @property
+    def variants(self):
+        """The number of traces cached (over all signatures)."""
+        return sum(len(v) for v in self._cache.values())
+
+    def __call__(self, *args, **kwargs):
+        # the common case, all arguments Python floats, is looked up by their number alone
+        variants = None if kwargs else self._floats.get(len(args))
+        if variants and not _current and (self._free is None or self._free.unchanged()):
+            for a in args:
+                if type(a) is not float:
+                    break
+            else:
+                for variant in reversed(variants):
+                    try:
+                        return variant.run(*args)
+                    except Retrace:
+                        continue
+                    except MATH_ERRORS:
+                        return self.fun(*args)
+        return self._call(args, kwargs)
+
+    def _call(self, args, kwargs):
+        leaves = []
+        try:
+            key = self._signature(args, kwargs, leaves)
+        except _Unstageable:
+            return self.fun(*args, **kwargs)  # wrappers in the arguments: run eagerly
+        if _current:
+            return self.fun(*args, **kwargs)  # inside another trace: inline
+        if self._free is not None and not self._free.unchanged():
+            self._cache.clear()
+            self._floats.clear()
+            self._free = _FreeValues.of(self.fun)
+        variants = self._cache.get(key)
+        if variants:
+            for variant in reversed(variants):
+                try:
+                    return variant.run(*leaves)
+                except Retrace:
+                    continue
+                except MATH_ERRORS:
+                    return self.fun(*args, **kwargs)  # math refused a value: NumPy's rules
+        variant, result = self._trace(args, kwargs)
+        self._keep(key, variant)
+        return result
+
+    def _keep(self, key, variant):
+        variants = self._cache.setdefault(key, [])
+        variants.append(variant)
+        if len(variants) > self.max_variants:
+            del variants[0]  # the oldest
+        if all(k is float for k in key):
+            self._floats[len(key)] = variants
+
+    def source(self, *args, **kwargs):
+        """The generated code of the trace for these arguments (a new trace if need be)."""
+        leaves = []
+        key = self._signature(args, kwargs, leaves)
+        for variant in reversed(self._cache.get(key, ())):
+            try:
+                variant.run(*leaves)
+            except Retrace:
+                continue
+            return variant.source
+        variant, _ = self._trace(args, kwargs)
+        self._keep(key, variant)
+        return variant.source
+
+    # --- tracing ---------------------------------------------------------------------------
+
+    def _trace(self, args, kwargs):
+        with Graph() as graph:
+            targs = [a if i in self.static_argnums else _map(graph.input, a)
+                     for i, a in enumerate(args)]
+            out = self.fun(*targs, **kwargs)
+        _check_output(out)
+        name = getattr(self.fun, "__name__", "staged")
+        name = name if name.isidentifier() else "staged"
+        source, namespace = generate(graph, out, name)
+        code = compile(source, f"<dd.jit {name}>", "exec")
+        exec(code, namespace)
+        run = namespace[name]
+        arrays = any(type(n.value) is np.ndarray for n in graph.nodes)
+        if arrays:
+            run = _quiet(run)
+        return Variant(run, source), _values(out)
+
+    def _signature(self, args, kwargs, leaves):
+        sig = []
+        for i, a in enumerate(args):
+            t = type(a)
+            if t is float:  # the common cases first: they cost one test each
+                sig.append(t)
+                leaves.append(a)
+            elif t is np.ndarray and a.dtype.kind in "fc" and i not in self.static_argnums:
+                sig.append((a.shape, a.dtype.str))
+                leaves.append(a)
+            elif i in self.static_argnums:
+                try:
+                    hash(a)
+                except TypeError:
+                    raise TypeError(f"static argument {i} must be hashable, got "
+                                    f"{type(a).__name__}") from None
+                sig.append(("static", a))
+            else:
+                _leaf_signature(a, sig, leaves)
+        if kwargs:
+            try:
+                sig.append(tuple(sorted(kwargs.items())))
+                hash(sig[-1])
+            except TypeError:
+                raise TypeError("keyword arguments of a jitted function are static: they must "
+                                "be hashable") from None
+        return tuple(sig)
+
+
+class _Unstageable(Exception):
+    pass
+
+
+def _leaf_signature(x, sig, leaves):
+    t = type(x)
+    if t is float or t is int or t is complex:
+        sig.append(t)
+        leaves.append(x)
+    elif t is np.ndarray:
+        if x.dtype.kind not in "biufc":
+            raise TypeError(f"dd.jit cannot stage an array of dtype {x.dtype}")
+        sig.append((x.shape, x.dtype.str))
+        leaves.append(x)
+    elif t is tuple or t is list:
+        sig.append((t, len(x)))
+        for v in x:
+            _leaf_signature(v, sig, leaves)
+    elif t is dict:
+        keys = sorted(x)
+        sig.append((dict, tuple(keys)))
+        for k in keys:
+            _leaf_signature(x[k], sig, leaves)
+    elif x is None:
+        sig.append(None)
+    elif isinstance(x, np.generic) and x.dtype.kind in "biufc":
+        sig.append(("generic", x.dtype.str))
+        leaves.append(x)
+    elif t is bool:
+        sig.append(("bool", x))  # a flag: static
+    elif t in WRAPPERS or t is Tracer:
+        raise _Unstageable
+    else:
+        raise TypeError(f"dd.jit cannot stage an argument of type {t.__name__}; pass it in "
+                        "static_argnums or close over it")
+
+
+def _map(fn, x):
+    """``fn`` on the numeric leaves of a pytree (the same walk as ``_leaf_signature``)."""
+    t = type(x)
+    if t is tuple or t is list:
+        return t(_map(fn, v) for v in x)
+    if t is dict:
+        return {k: _map(fn, x[k]) for k in sorted(x)}
+    if x is None or t is bool:
+        return x
+    return fn(x)
+
+
+def _values(out):
+    """The traced result with each tracer replaced by its value (the first call's answer)."""
+    t = type(out)
+    if t is Tracer:
+        return out.value
+    if isinstance(out, (tuple, list)):
+        return type(out)(_values(v) for v in out) if not hasattr(out, "_fields") else \
+            type(out)(*(_values(v) for v in out))
+    if t is dict:
+        return {k: _values(v) for k, v in out.items()}
+    return out
+
+
+def _check_output(out):
+    """An output pytree must hold numbers, arrays and tracers only."""
+    t = type(out)
+    if isinstance(out, (tuple, list)):
+        for v in out:
+            _check_output(v)
+    elif t is dict:
+        for v in out.values():
+            _check_output(v)
+    elif t in WRAPPERS:
+        raise TracingError("dd.jit: the function returned a Dual or tape value; stage a "
+                           "function of plain values (for example dd.jit(dd.grad(f)))")
+    elif t is np.ndarray and out.dtype == object:
+        raise TracingError("dd.jit: an object array cannot be staged; build the result with "
+                           "np.stack")
+    elif not (out is None or t is Tracer or isinstance(out, (numbers.Number, np.generic,
+                                                              np.ndarray))):
+        raise TracingError(f"dd.jit: the function returned a {t.__name__}; return numbers, "
+                           "arrays or pytrees of them")
+
+
+def _quiet(run):
+    def quiet(*leaves):
+        with np.errstate(all="ignore"):
+            return run(*leaves)
+
+    return quiet
+
+
+class _FreeValues:
+    """What ``fun`` reads from outside (closure cells, the numeric globals it names), and the
+    values they had when it was traced: a rebound name or a changed number means a new trace.
+    """
+
+    __slots__ = ("cells", "names", "globals")
+
+    @classmethod
+    def of(cls, fun):
+        code = getattr(fun, "__code__", None)
+        if code is None:
+            return None
+        self = cls()
+        self.cells = [(c, _identity(_cell(c))) for c in getattr(fun, "__closure__", None) or ()]
+        g = self.globals = getattr(fun, "__globals__", {})
+        self.names = [(n, _identity(g[n])) for n in code.co_names if n in g and not isinstance(
+            g[n], (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type))]
+        return self if (self.cells or self.names) else None
+
+    def unchanged(self):
+        for c, seen in self.cells:
+            if _identity(_cell(c)) != seen:
+                return False
+        g = self.globals
+        for n, seen in self.names:
+            if _identity(g.get(n)) != seen:
+                return False
+        return True
+
+
+def _cell(c):
+    try:
+        return c.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _identity(v):
+    if isinstance(v, (int, float, complex, str, bool)) or v is None:
+        return ("v", v)
+    return ("id", id(v))

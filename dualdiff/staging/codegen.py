@@ -1,0 +1,217 @@
+"""From a trace to straight-line Python: one line per intermediate ``w_i``, guards in place.
+
+The generated function takes the leaves of the traced call's arguments and returns the leaves
+of its result.  On the way from the graph to the source:
+
+- dead code is dropped: only what an output or a guard needs is emitted;
+- common subexpressions were already shared while recording (``Graph.record``);
+- symbolic zeros never reach the graph (the Duals skip them), so they cost nothing here;
+- constants (arrays, dtypes, non-finite floats) are hoisted into the function's namespace as
+  ``c1, c2, ...``; numbers are written inline;
+- a primitive on Python floats calls its ``math`` implementation (``math.sin``, ``*``), on
+  arrays its NumPy one: the same implementation the eager call used, without the dispatch.
+  Where ``math`` refuses a value the eager call falls back to NumPy; the replay does the same
+  by running the call eagerly (``MATH_ERRORS`` in :mod:`dualdiff.staging`).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from ..core import scale
+from ..primitive import Elementwise, Primitive
+from .tracer import Tracer
+
+_INFIX = {
+    operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
+    operator.floordiv: "//", operator.mod: "%", operator.pow: "**", operator.matmul: "@",
+    operator.and_: "&", operator.or_: "|", operator.xor: "^", operator.lt: "<",
+    operator.le: "<=", operator.gt: ">", operator.ge: ">=", operator.eq: "==",
+    operator.ne: "!=",
+}
+_PREFIX = {operator.neg: "-", operator.pos: "+", operator.invert: "~"}
+_SCALARS = (float, int)
+
+
+class Retrace(Exception):
+    """A guard saw another value than while tracing: this variant does not apply."""
+
+
+def same_array(a, b):
+    a = np.asarray(a)
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(
+        a, b, equal_nan=a.dtype.kind in "fc")
+
+
+class Emitter:
+    def __init__(self, graph):
+        self.graph = graph
+        self.names = {}  # node index -> variable name
+        self.namespace = {"np": np, "math": math, "_Retrace": Retrace, "_same": same_array}
+        self._objects = {}  # id -> hoisted name
+        self.lines = []
+
+    # --- operands ------------------------------------------------------------------------
+
+    def hoist(self, obj, stem="c"):
+        key = id(obj)
+        if key not in self._objects:
+            name = f"{stem}{len(self._objects) + 1}"
+            self._objects[key] = name
+            self.namespace[name] = obj
+        return self._objects[key]
+
+    def expr(self, x):
+        t = type(x)
+        if t is Tracer:
+            return self.names[x.node.index]
+        if t is bool or x is None or x is Ellipsis:
+            return repr(x)
+        if t is int:
+            return repr(x)
+        if t is float:
+            return repr(x) if math.isfinite(x) else self.hoist(x)
+        if t is str:
+            return repr(x)
+        if t is slice:
+            return f"slice({self.expr(x.start)}, {self.expr(x.stop)}, {self.expr(x.step)})"
+        if t is tuple or (isinstance(x, tuple) and hasattr(x, "_fields")):
+            if t is not tuple:  # a named tuple (eigh's result, ...): rebuilt as its own type
+                return f"{self.hoist(t)}(" + ", ".join(self.expr(v) for v in x) + ")"
+            inner = ", ".join(self.expr(v) for v in x)
+            return f"({inner},)" if len(x) == 1 else f"({inner})"
+        if t is list:
+            return "[" + ", ".join(self.expr(v) for v in x) + "]"
+        if t is dict:
+            return "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v in x.items()) + "}"
+        return self.hoist(x)
+
+    def callee(self, node):
+        """The name to call for ``node.fn`` (specialised to floats or arrays for primitives)."""
+        fn = node.fn
+        if isinstance(fn, Primitive):
+            if isinstance(fn, Elementwise):
+                values = [_value(a) for a in node.args]
+                if all(type(v) in _SCALARS for v in values) and fn.math_fn is not None:
+                    return self.hoist(fn.math_fn, f"{fn.name}_")
+                if any(type(v) is np.ndarray for v in values):
+                    return _numpy_name(fn.np_fn) or self.hoist(fn.np_fn, f"{fn.name}_")
+            return self.hoist(fn.impl, f"{fn.name}_")
+        return _numpy_name(fn) or self.hoist(fn, f"{getattr(fn, '__name__', 'f')}_")
+
+    # --- statements ----------------------------------------------------------------------
+
+    def line(self, node):
+        name = f"w{len(self.names) + 1}"
+        self.names[node.index] = name
+        fn, args, kwargs = node.fn, node.args, node.kwargs
+        if isinstance(fn, Elementwise) and not kwargs and len(args) == 2:
+            # the arithmetic primitives are the operators themselves, on floats and on arrays
+            # (an ndarray operand makes the operator NumPy's ufunc)
+            op = _INFIX.get(fn.math_fn)
+            kinds = [type(_value(a)) for a in args]
+            if op and (all(k in _SCALARS for k in kinds) or np.ndarray in kinds):
+                return f"{name} = {self.expr(args[0])} {op} {self.expr(args[1])}"
+        if getattr(fn, "name", None) == "getitem" and type(node.value) is np.ndarray:
+            return f"{name} = {self.expr(args[0])}[{self.expr(kwargs['index'])}]"
+        if fn in _INFIX and not kwargs:
+            return f"{name} = {self.expr(args[0])} {_INFIX[fn]} {self.expr(args[1])}"
+        if fn in _PREFIX and not kwargs:
+            return f"{name} = {_PREFIX[fn]}{self.expr(args[0])}"
+        if fn is scale and all(type(_value(a)) is float for a in args):
+            # scale(p, t) is p * t but where a zero tangent meets an infinite slope: the
+            # product is computed inline and the rule consulted only when it is nan
+            p, t = (self.expr(a) for a in args)
+            return (f"{name} = {p} * {t}\n    if {name} != {name}: {name} = "
+                    f"{self.hoist(scale, 'scale_')}({p}, {t})")
+        if fn is operator.getitem:
+            return f"{name} = {self.expr(args[0])}[{self.expr(args[1])}]"
+        parts = [self.expr(a) for a in args] + [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
+        return f"{name} = {self.callee(node)}({', '.join(parts)})"
+
+    def guard(self, kind, value, var):
+        if kind == "bool":
+            return f"if {'not ' if value else ''}{var}: raise _Retrace"
+        if kind in ("int", "item"):
+            return f"if {var} != {value!r}: raise _Retrace"
+        return f"if not _same({var}, {self.hoist(value)}): raise _Retrace"
+
+
+def _value(a):
+    return a.value if type(a) is Tracer else a
+
+
+def _numpy_name(fn):
+    """``np.sin``, ``np.linalg.solve``, ``np.add.reduce``: a readable name NumPy resolves."""
+    if isinstance(fn, np.ufunc):
+        return f"np.{fn.__name__}" if getattr(np, fn.__name__, None) is fn else None
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, np.ufunc) and getattr(np, owner.__name__, None) is owner:
+        return f"np.{owner.__name__}.{fn.__name__}"
+    module = getattr(fn, "__module__", None) or ""
+    name = getattr(fn, "__name__", None)
+    if name and module.startswith("numpy"):
+        for path in (f"np.{name}", f"np.linalg.{name}", f"np.fft.{name}"):
+            obj = np
+            for part in path.split(".")[1:]:
+                obj = getattr(obj, part, None)
+            if obj is fn:
+                return path
+    return None
+
+
+def _walk(x, out):
+    t = type(x)
+    if t is Tracer:
+        out.append(x.node.index)
+    elif t in (tuple, list):
+        for v in x:
+            _walk(v, out)
+    elif t is dict:
+        for v in x.values():
+            _walk(v, out)
+
+
+def generate(graph, outputs, name="staged"):
+    """``(source, namespace)`` of a function of the input leaves that returns ``outputs``.
+
+    ``outputs`` is a flat list of tracers and constants.
+    """
+    em = Emitter(graph)
+    nodes = graph.nodes
+    needed = set()
+    todo = []
+    _walk(outputs, todo)
+    todo += [i for i, _, _ in graph.guards]
+    while todo:
+        i = todo.pop()
+        if i in needed:
+            continue
+        needed.add(i)
+        deps = []
+        _walk(nodes[i].args, deps)
+        _walk(list(nodes[i].kwargs.values()), deps)
+        todo += deps
+    guards = {}
+    for i, kind, value in graph.guards:
+        guards.setdefault(i, []).append((kind, value))
+    params = []
+    for k, node in enumerate(graph.inputs):
+        em.names[node.index] = f"x{k + 1}"
+        params.append(f"x{k + 1}")
+    body = []
+    for node in graph.inputs:  # a guard on an input itself (``if n > 0`` on a traced int)
+        for kind, value in guards.get(node.index, ()):
+            body.append(em.guard(kind, value, em.names[node.index]))
+    for node in nodes:
+        if node.index not in needed or node.fn is None:
+            continue
+        body.append(em.line(node))
+        for kind, value in guards.get(node.index, ()):
+            body.append(em.guard(kind, value, em.names[node.index]))
+    body.append(f"return {em.expr(outputs)}")
+    source = f"def {name}({', '.join(params)}):\n" + "".join(f"    {b}\n" for b in body)
+    return source, em.namespace

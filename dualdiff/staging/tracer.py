@@ -1,0 +1,475 @@
+"""The staging tracer: a value at the bottom of every level that records what is done to it.
+
+A :class:`Tracer` carries a concrete value (tracing is concrete: every operation is computed
+as it is recorded) and its node in a :class:`Graph`.  It is *not* a derivative wrapper: the
+Duals and tape values of every driver run above it unchanged, and when a primitive finally
+reaches plain values they are tracers, so the primitive is recorded (``Tracer.lift``).
+NumPy functions, ufuncs and Python operators applied to tracers directly (by user code, or by
+a rule computing a mask from primal values) are recorded too, through NumPy's protocols.
+
+Whatever leaves the traced world as a plain Python value is a decision that the generated code
+must re-check: ``bool()`` of a comparison (an ``if``, a loop condition), ``int()``/``index``
+(a loop's length, a shape), ``.item()``, or an array handed to code that needs real numbers.
+Each becomes a *guard*: the node and the value seen while tracing.  A replay whose guard sees
+another value stops, and the function is traced again for the new path.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+from ..core import DISPATCH, TRACERS, WRAPPERS, scale
+from ..primitive import Primitive
+
+#: NumPy functions whose result depends only on shapes and dtypes (part of a trace's
+#: signature): computed on the concrete values and returned as plain constants.
+STATIC_FUNCTIONS = {
+    np.shape, np.ndim, np.size, np.result_type, np.iscomplexobj, np.isrealobj, np.isscalar,
+    np.may_share_memory, np.shares_memory, np.min_scalar_type, np.can_cast,
+}
+
+_current = []  # the graphs being traced (innermost last)
+
+
+class TracingError(TypeError):
+    """A function cannot be staged as it is written (the message says why and what to do)."""
+
+
+def active():
+    """The graph being traced, or None."""
+    return _current[-1] if _current else None
+
+
+class Node:
+    """One recorded call ``fn(*args, **kwargs)``; its arguments may hold tracers."""
+
+    __slots__ = ("index", "fn", "args", "kwargs", "name", "value")
+
+    def __init__(self, index, fn, args, kwargs, name, value):
+        self.index, self.fn, self.args, self.kwargs = index, fn, args, kwargs
+        self.name, self.value = name, value
+
+
+class Graph:
+    """The record of one trace: inputs, nodes in execution order, guards."""
+
+    def __init__(self):
+        self.nodes = []
+        self.inputs = []
+        self.guards = []  # (node index, kind, value seen)
+        self._cse = {}
+
+    def __enter__(self):
+        _current.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _current.pop()
+
+    def input(self, value):
+        t = Tracer(value, self, self._add(None, (), {}, "input", value))
+        self.inputs.append(t.node)
+        return t
+
+    def _add(self, fn, args, kwargs, name, value):
+        node = Node(len(self.nodes), fn, args, kwargs, name, value)
+        self.nodes.append(node)
+        return node
+
+    def record(self, fn, args, kwargs, name=None):
+        """Compute ``fn`` on the concrete values and record it; returns tracers of the result.
+
+        Identical calls on identical operands (common subexpressions, such as ``sin(x)`` for
+        the value and ``cos(x)`` twice for two derivatives) are recorded once.
+        """
+        if not kwargs and len(args) == 2:
+            folded = _fold(fn, *args)
+            if folded is not None:
+                return folded
+        key = _key(fn, args, kwargs)
+        if key is not None:
+            hit = self._cse.get(key)
+            if hit is not None:
+                return hit
+        value = fn(*_concrete(args), **_concrete(kwargs)) if kwargs else \
+            fn(*[a.value if type(a) is Tracer else _concrete(a) for a in args])
+        out = self.wrap(fn, args, kwargs, name or getattr(fn, "__name__", "call"), value)
+        if key is not None:
+            self._cse[key] = out
+        return out
+
+    def wrap(self, fn, args, kwargs, name, value):
+        if isinstance(value, tuple) and not isinstance(value, np.ndarray):
+            whole = self._add(fn, args, kwargs, name, value)
+            carrier = Tracer(value, self, whole)
+            return type(value)(*(self.record(operator.getitem, (carrier, i), {}, "getitem")
+                                 for i in range(len(value)))) if hasattr(value, "_fields") \
+                else tuple(self.record(operator.getitem, (carrier, i), {}, "getitem")
+                           for i in range(len(value)))
+        if isinstance(value, list):
+            whole = self._add(fn, args, kwargs, name, value)
+            carrier = Tracer(value, self, whole)
+            return [self.record(operator.getitem, (carrier, i), {}, "getitem")
+                    for i in range(len(value))]
+        if not _numeric(value):
+            raise TracingError(
+                f"dd.jit: {name} returned a {type(value).__name__} while tracing; only numbers "
+                "and arrays can be staged (call it outside the jitted function)")
+        return Tracer(value, self, self._add(fn, args, kwargs, name, value))
+
+    def guard(self, tracer, kind, value):
+        self.guards.append((tracer.node.index, kind, value))
+        return value
+
+
+def _fold(fn, a, b):
+    """``x + 0``, ``0 + x``, ``x - 0``, ``x * 1``, ``1 * x`` on scalars: ``x`` itself.
+
+    These come from constant zero (or unit) tangents meeting traced values.  Exact, but for
+    the sign of a zero: ``-0.0 + 0.0`` is ``0.0`` where the folded code keeps ``-0.0``.
+    """
+    name = getattr(fn, "name", None) if not isinstance(fn, type(operator.add)) else None
+    op = fn if name is None else _PRIM_OPS.get(name)
+    if op is None:
+        return None
+    for x, c, right in ((a, b, True), (b, a, False)):
+        if type(x) is Tracer and type(c) in (float, int) and np.ndim(x.value) == 0:
+            if c == 0 and (op is operator.add or (op is operator.sub and right)):
+                return x
+            if c == 1 and op is operator.mul:
+                return x
+    return None
+
+
+_PRIM_OPS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul}
+_CANONICAL = {**_PRIM_OPS, "divide": operator.truediv}
+
+
+_NUMBERS = (float, int, complex, np.ndarray, np.float64, np.bool_)
+
+
+def _numeric(v):
+    return type(v) in _NUMBERS or isinstance(v, (numbers.Number, np.generic))
+
+
+def _key(fn, args, kwargs):
+    """A hashable identity of a call, or None when an operand cannot be compared cheaply."""
+    # the arithmetic primitives and Python's operators compute the same thing: one key
+    fid = id(_CANONICAL.get(getattr(fn, "name", None), fn)) if isinstance(fn, Primitive) else id(fn)
+    try:
+        if kwargs:
+            return (fid, *map(_operand_key, args),
+                    *(_operand_key(kv) for kv in sorted(kwargs.items())))
+        return (fid, *map(_operand_key, args))
+    except (_NoKey, TypeError):
+        return None
+
+
+class _NoKey(Exception):
+    pass
+
+
+def _operand_key(a):
+    t = type(a)
+    if t is Tracer:
+        return a.node.index
+    if t is float:
+        return ("float", a.hex()) if a == a else ("float", "nan")
+    if t in (int, bool, complex, str, type(None), type(Ellipsis)):
+        return (t.__name__, repr(a))
+    if t is slice:
+        return ("slice", _operand_key(a.start), _operand_key(a.stop), _operand_key(a.step))
+    if t in (tuple, list):
+        return (t.__name__, tuple(_operand_key(x) for x in a))
+    if isinstance(a, np.dtype):
+        return ("dtype", str(a))
+    if isinstance(a, type):
+        return ("type", id(a))
+    if t is np.ndarray:
+        return ("a", id(a))  # the same constant object (arrays are kept alive by the nodes)
+    raise _NoKey
+
+
+def _concrete(x):
+    t = type(x)
+    if t is Tracer:
+        return x.value
+    if t is float or t is int:
+        return x
+    if t is tuple:
+        return tuple(_concrete(v) for v in x)
+    if t is list:
+        return [_concrete(v) for v in x]
+    if t is dict:
+        return {k: _concrete(v) for k, v in x.items()}
+    return x
+
+
+def _has_tracer(x):
+    t = type(x)
+    if t is Tracer:
+        return True
+    if t in (tuple, list):
+        return any(_has_tracer(v) for v in x)
+    if t is dict:
+        return any(_has_tracer(v) for v in x.values())
+    return False
+
+
+def _has_wrapper(xs):
+    return any(type(x) in WRAPPERS or (type(x) in (tuple, list) and _has_wrapper(x)) for x in xs)
+
+
+def _binary(op, name, reflected=False):
+    def method(self, other):
+        if type(other) in WRAPPERS:
+            return NotImplemented
+        args = (other, self) if reflected else (self, other)
+        return self.graph.record(op, args, {}, name)
+
+    return method
+
+
+def _unary(op, name):
+    def method(self):
+        return self.graph.record(op, (self,), {}, name)
+
+    return method
+
+
+class Tracer:
+    """A staged value: its concrete value while tracing, and the node that computes it."""
+
+    __slots__ = ("value", "graph", "node")
+    #: below the level of every driver call: Duals and tape values are unwrapped first
+    level = 0
+    __array_priority__ = 500  # below the wrappers' (they unwrap first), above ndarray's
+    __hash__ = None
+
+    def __init__(self, value, graph, node):
+        self.value, self.graph, self.node = value, graph, node
+
+    # --- the rule table: a primitive on tracers is recorded as one call -------------------
+
+    @staticmethod
+    def lift(prim, args, params, level):
+        graph = next(a.graph for a in args if type(a) is Tracer)
+        return graph.record(prim, args, params, prim.name)
+
+    def apply_unary(self, prim):
+        return self.graph.record(prim, (self,), {}, prim.name)
+
+    # --- what NumPy and Python see ----------------------------------------------------------
+
+    @property
+    def shape(self):
+        return np.shape(self.value)
+
+    @property
+    def ndim(self):
+        return np.ndim(self.value)
+
+    @property
+    def size(self):
+        return int(np.size(self.value))
+
+    @property
+    def dtype(self):
+        return np.asarray(self.value).dtype
+
+    def __len__(self):
+        return len(self.value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self.value)))
+
+    def __repr__(self):
+        return f"Tracer(w{self.node.index}: {self.value!r})"
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if _has_wrapper(inputs):
+            return NotImplemented
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        if kwargs.get("out") is not None or method == "at":
+            raise TracingError(f"dd.jit: np.{name} into an output buffer cannot be staged; use "
+                               "its return value")
+        return self.graph.record(fn, inputs, kwargs, name)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if any(t in WRAPPERS for t in types):
+            return NotImplemented
+        if func in STATIC_FUNCTIONS:
+            return func(*_concrete(args), **_concrete(kwargs))
+        return self.graph.record(func, args, kwargs, func.__name__)
+
+    def __array__(self, dtype=None, copy=None):
+        # the values leave the trace (foreign code, np.asarray): guard them exactly
+        value = np.asarray(self.value, dtype=dtype)
+        self.graph.guard(self, "array", value.copy())
+        return value
+
+    def __bool__(self):
+        return self.graph.guard(self, "bool", bool(self.value))
+
+    def __index__(self):
+        return self.graph.guard(self, "int", operator.index(self.value))
+
+    def __int__(self):
+        return self.graph.guard(self, "int", int(self.value))
+
+    def __float__(self):
+        raise TracingError(
+            "dd.jit: float() of a traced value would bake this call's number into the staged "
+            "code; use dd/NumPy functions on it (dd.sin, np.exp, ...), or pass the argument in "
+            "static_argnums if the function really depends on its exact value")
+
+    __complex__ = __float__
+
+    def item(self, *index):
+        v = self.value if not index else np.asarray(self.value).item(*index)
+        v = v.item() if hasattr(v, "item") else v
+        if isinstance(v, (bool, int)):
+            return self.graph.guard(self if not index else self[index], "item", v)
+        raise TracingError("dd.jit: .item() of a float would bake this call's number into the "
+                           "staged code; keep it an array (x[()] or x.reshape(()))")
+
+    def tolist(self):
+        raise TracingError("dd.jit: .tolist() leaves the trace; keep the values as an array")
+
+    def __getitem__(self, index):
+        return self.graph.record(operator.getitem, (self, index), {}, "getitem")
+
+    def __setitem__(self, index, value):
+        raise TracingError("dd.jit: assigning into a traced array in place cannot be staged; "
+                           "build a new array (np.where, np.concatenate, or a Dual buffer)")
+
+    # array methods: NumPy's functions of the same name
+    def reshape(self, *shape):
+        return np.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def astype(self, dtype, **kw):
+        return self.graph.record(np.ndarray.astype if type(self.value) is np.ndarray
+                                 else _astype_scalar, (self, dtype), kw, "astype")
+
+    def sum(self, *a, **kw):
+        return np.sum(self, *a, **kw)
+
+    def mean(self, *a, **kw):
+        return np.mean(self, *a, **kw)
+
+    def max(self, *a, **kw):
+        return np.max(self, *a, **kw)
+
+    def min(self, *a, **kw):
+        return np.min(self, *a, **kw)
+
+    def prod(self, *a, **kw):
+        return np.prod(self, *a, **kw)
+
+    def transpose(self, *axes):
+        return np.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    def ravel(self):
+        return np.ravel(self)
+
+    flatten = ravel
+
+    def squeeze(self, axis=None):
+        return np.squeeze(self, axis)
+
+    def copy(self):
+        return np.copy(self)
+
+    def conjugate(self):
+        return np.conjugate(self)
+
+    conj = conjugate
+
+    def dot(self, other):
+        return np.dot(self, other)
+
+    @property
+    def T(self):
+        return np.transpose(self)
+
+    @property
+    def real(self):
+        return np.real(self)
+
+    @property
+    def imag(self):
+        return np.imag(self)
+
+    __add__ = _binary(operator.add, "add")
+    __radd__ = _binary(operator.add, "add", True)
+    __sub__ = _binary(operator.sub, "sub")
+    __rsub__ = _binary(operator.sub, "sub", True)
+    __mul__ = _binary(operator.mul, "mul")
+    __rmul__ = _binary(operator.mul, "mul", True)
+    __truediv__ = _binary(operator.truediv, "truediv")
+    __rtruediv__ = _binary(operator.truediv, "truediv", True)
+    __floordiv__ = _binary(operator.floordiv, "floordiv")
+    __rfloordiv__ = _binary(operator.floordiv, "floordiv", True)
+    __mod__ = _binary(operator.mod, "mod")
+    __rmod__ = _binary(operator.mod, "mod", True)
+    __pow__ = _binary(operator.pow, "pow")
+    __rpow__ = _binary(operator.pow, "pow", True)
+    __matmul__ = _binary(operator.matmul, "matmul")
+    __rmatmul__ = _binary(operator.matmul, "matmul", True)
+    __and__ = _binary(operator.and_, "and")
+    __rand__ = _binary(operator.and_, "and", True)
+    __or__ = _binary(operator.or_, "or")
+    __ror__ = _binary(operator.or_, "or", True)
+    __xor__ = _binary(operator.xor, "xor")
+    __lt__ = _binary(operator.lt, "lt")
+    __le__ = _binary(operator.le, "le")
+    __gt__ = _binary(operator.gt, "gt")
+    __ge__ = _binary(operator.ge, "ge")
+    __eq__ = _binary(operator.eq, "eq")
+    __ne__ = _binary(operator.ne, "ne")
+    __neg__ = _unary(operator.neg, "neg")
+    __pos__ = _unary(operator.pos, "pos")
+    __abs__ = _unary(operator.abs, "abs")
+    __invert__ = _unary(operator.invert, "invert")
+
+
+def _astype_scalar(x, dtype, **kw):
+    return np.asarray(x).astype(dtype, **kw)[()]
+
+
+def _record_opaque(fn, *args):
+    """An engine helper that looks at values (``core.scale``), recorded as one call."""
+    if fn is scale:
+        folded = _fold_scale(*args)
+        if folded is not None:
+            return folded
+    graph = next(a.graph for a in args if type(a) is Tracer)
+    return graph.record(fn, args, {}, getattr(fn, "__name__", "call"))
+
+
+def _fold_scale(p, t):
+    """``scale(p, t)`` when one side is a constant number: the product, folded where exact.
+
+    ``scale`` is ``p * t`` except that a zero tangent stays zero where ``p`` is infinite (or
+    nan); with a finite constant ``p``, or a nonzero finite constant ``t``, that exception
+    cannot arise; a constant zero ``t`` gives zero whatever ``p``.
+    """
+    if type(t) in (float, int) and np.ndim(p.value if type(p) is Tracer else p) == 0:
+        if t == 0:
+            return 0.0
+        if t == 1:
+            return p
+        if math.isfinite(t):
+            return p * t
+    if type(p) in (float, int) and math.isfinite(p):
+        return t if p == 1 else p * t
+    return None
+
+
+DISPATCH.add(Tracer)
+TRACERS[Tracer] = _record_opaque

@@ -1,0 +1,281 @@
+"""dd.jit: traced once, replayed as generated code; guards make a stale replay impossible.
+
+Replays compute the same operations as the eager call in the same order, so they agree with
+it exactly (``==``), except where the generated code folds ``x + 0`` to ``x`` (which can only
+change the sign of a zero); the assertions below use exact equality unless they say why not.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+from strategies import expressions
+
+import dualdiff as dd
+from dualdiff.staging import TracingError
+
+rng = np.random.default_rng(3)
+X = st.one_of(st.just(0.0), st.floats(-3.0, -1e-3), st.floats(1e-3, 3.0))
+
+
+def same(a, b):
+    """Equal as numbers (nan equal to nan), with the same pytree structure and types."""
+    if isinstance(a, (tuple, list)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for u, v in zip(a, b):
+            same(u, v)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            same(a[k], b[k])
+    else:
+        assert np.shape(a) == np.shape(b), (np.shape(a), np.shape(b))
+        np.testing.assert_array_equal(a, b)
+
+
+def rosen(x):
+    return np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+
+
+# --- the drivers, staged ------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(expr=expressions(max_depth=5), x=X, y=X)
+def test_random_expressions_eager_and_jitted_agree(expr, x, y):
+    """Every scalar driver on the random-expression generator: jitted == eager, on the traced
+    point and on another one (where a guard may send it to a new trace)."""
+    note(expr.text)
+    drivers = {
+        "value": expr.dd,
+        "derivative": dd.derivative(expr.dd),
+        "second": dd.derivative(dd.derivative(expr.dd)),
+        "grad": dd.grad(expr.dd),
+        "value_and_grad": dd.value_and_grad(expr.dd),
+    }
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, fn in drivers.items():
+            staged = dd.jit(fn)
+            for point in (x, y, x):
+                try:
+                    eager = fn(point)
+                except (ValueError, ZeroDivisionError, OverflowError) as e:
+                    with pytest.raises(type(e)):
+                        staged(point)
+                    continue
+                got = staged(point)
+                np.testing.assert_allclose(got, eager, rtol=0, atol=0, equal_nan=True,
+                                           err_msg=f"{name} at {point!r}")
+
+
+def test_gradient_hvp_jacobian_hessian_of_arrays():
+    x = rng.standard_normal(7)
+    v = rng.standard_normal(7)
+    for fn, args in [
+        (dd.grad(rosen), (x,)),
+        (lambda x, v: dd.hvp(rosen, x, v), (x, v)),
+        (dd.jacobian(lambda x: np.tanh(x[:, None] * x) + x**2), (x,)),
+        (dd.hessian(rosen), (x,)),
+        (dd.value_and_grad(lambda x: np.sum(np.exp(-x**2) * np.sin(x))), (x,)),
+        (lambda x: dd.jvp(lambda z: np.log1p(z**2) * np.cos(z), (x,), (v,)), (x,)),
+    ]:
+        staged = dd.jit(fn)
+        same(staged(*args), fn(*args))
+        other = tuple(a + 0.25 for a in args)
+        same(staged(*other), fn(*other))
+        assert staged.variants == 1  # no value-dependent decision in these: one trace
+
+
+def test_chunked_jacobian_and_matrix_code():
+    A = rng.standard_normal((5, 5))
+    fn = dd.jacobian(lambda x: np.tanh(A @ x) + x**2, chunk_size=2)
+    staged = dd.jit(fn)
+    for x in (rng.standard_normal(5), rng.standard_normal(5)):
+        same(staged(x), fn(x))
+    g = dd.grad(lambda a: np.sum(np.linalg.solve(a + 5 * np.eye(3), np.ones(3))))
+    a = rng.standard_normal((3, 3))
+    same(dd.jit(g)(a), g(a))
+
+
+def test_pytrees_and_static_arguments():
+    def f(params, x, n):
+        w, b = params["w"], params["b"]
+        for _ in range(n):
+            x = np.tanh(w * x + b)
+        return {"loss": np.sum(x**2), "x": (x, [x[0]])}
+
+    staged = dd.jit(f, static_argnums=2)
+    params = {"w": rng.standard_normal(3), "b": 0.5}
+    x = rng.standard_normal(3)
+    same(staged(params, x, 3), f(params, x, 3))
+    same(staged(params, x, 4), f(params, x, 4))
+    assert staged.variants == 2  # one trace per value of the static argument
+    g = dd.jit(dd.grad(lambda p, x: f(p, x, 2)["loss"]))
+    same(g(params, x), dd.grad(lambda p, x: f(p, x, 2)["loss"])(params, x)) \
+        if _pytree_grads() else None
+
+
+def _pytree_grads():
+    try:
+        dd.grad(lambda p: p["b"] * 2.0)({"b": 1.0})
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+# --- guards: a replay is never stale --------------------------------------------------------
+
+
+def test_a_branch_that_flips_is_traced_again():
+    def f(x):
+        if x > 0:
+            return dd.sin(x) * x
+        return dd.exp(x)
+
+    staged = dd.jit(dd.derivative(f))
+    assert staged(1.0) == dd.derivative(f)(1.0)
+    assert staged(-1.0) == dd.derivative(f)(-1.0) == math.exp(-1.0)
+    assert staged.variants == 2
+    assert staged(2.0) == dd.derivative(f)(2.0)  # the first trace, replayed
+    assert staged.variants == 2
+
+
+def test_a_loop_whose_length_depends_on_the_input():
+    def f(x):
+        n = 0
+        while x < 10.0:
+            x = 2.0 * x + dd.sin(x)
+            n += 1
+        return x
+
+    staged = dd.jit(dd.derivative(f))
+    for x in (0.5, 3.0, 0.5, 9.0, 11.0, 0.1):
+        assert staged(x) == dd.derivative(f)(x), x
+
+
+def test_max_and_where_ties_and_masks():
+    f = dd.grad(lambda x: np.sum(np.maximum(x, 0.5) + np.where(x > 0, x**2, -x)) + np.max(x))
+    staged = dd.jit(f)
+    for x in ([0.5, 0.2, -1.0], [0.7, 0.7, 0.1], [-1.0, 2.0, 0.5], [0.5, 0.2, -1.0]):
+        x = np.array(x)
+        same(staged(x), f(x))
+
+
+def test_abs_at_zero_and_a_python_integer_loop_count():
+    def f(x, n):
+        for _ in range(n):
+            x = abs(x) * 0.5 + 1.0
+        return x
+
+    staged = dd.jit(dd.grad(f))
+    for x, n in ((0.0, 3), (-1.0, 3), (2.0, 5), (0.0, 3)):
+        assert staged(x, n) == dd.grad(f)(x, n), (x, n)
+
+
+def test_variants_are_cached_and_the_oldest_evicted():
+    def f(x):
+        if x < 1.0:
+            return x
+        if x < 2.0:
+            return 2.0 * x
+        return 3.0 * x
+
+    staged = dd.jit(dd.derivative(f), max_variants=2)
+    assert [staged(x) for x in (0.5, 1.5, 2.5)] == [1.0, 2.0, 3.0]
+    assert staged.variants == 2
+    assert staged(0.5) == 1.0  # evicted, traced again: still right
+    assert staged.variants == 2
+
+
+def test_changed_globals_and_closures_are_seen():
+    scale = [2.0]
+
+    def make():
+        c = scale[0]
+        return lambda x: c * dd.sin(x)
+
+    f = make()
+    staged = dd.jit(f)
+    assert staged(1.0) == 2.0 * math.sin(1.0)
+    scale[0] = 3.0
+    g = make()
+    assert dd.jit(g)(1.0) == 3.0 * math.sin(1.0)
+    global _FACTOR
+    _FACTOR = 2.0
+    h = dd.jit(_uses_global)
+    assert h(1.0) == 2.0
+    _FACTOR = 5.0
+    assert h(1.0) == 5.0
+
+
+_FACTOR = 1.0
+
+
+def _uses_global(x):
+    return _FACTOR * x
+
+
+# --- the generated code ---------------------------------------------------------------------
+
+
+def test_source_is_the_evaluation_trace_and_is_deterministic():
+    f = lambda x1, x2: dd.log(x1) + x1 * x2 - dd.sin(x2)  # noqa: E731
+    df = lambda x1, x2: dd.jvp(f, (x1, x2), (1.0, 0.0))[1]  # noqa: E731
+    a, b = dd.jit(df).source(2.0, 5.0), dd.jit(df).source(2.0, 5.0)
+    assert a == b
+    compile(a, "<test>", "exec")
+    assert a.splitlines()[0].startswith("def ") and "w1" not in a.split("\n", 1)[0]
+    lines = [ln.strip() for ln in a.splitlines()[1:]]
+    assert all(ln.startswith(("w", "return", "if ")) for ln in lines)
+    # sin(x2) is not computed for the value alone: the tangent of x2 is zero, and what the
+    # derivative needs (1/x1 + x2) is all that is left after dead code is removed
+    assert "sin" not in a and "cos" not in a
+
+
+def test_common_subexpressions_are_computed_once():
+    f = dd.jit(lambda x: dd.jvp(lambda z: np.sin(z) * np.sin(z) + np.cos(z), (x,), (x,)))
+    src = f.source(np.linspace(0, 1, 4))
+    assert src.count("np.sin(") == 1
+    assert src.count("np.cos(") == 1  # cos(x) for sin's derivative and for the value
+
+
+# --- what cannot be staged --------------------------------------------------------------------
+
+
+def test_float_of_a_traced_value_is_a_clear_type_error():
+    staged = dd.jit(lambda x: math.sin(x))
+    with pytest.raises(TypeError, match="float\\(\\) of a traced value"):
+        staged(1.0)
+    with pytest.raises(TracingError):
+        staged(1.0)
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="callable"):
+        dd.jit(3.0)
+    with pytest.raises(TypeError, match="cannot stage an argument of type str"):
+        dd.jit(lambda x: x)("a")
+    with pytest.raises(TypeError, match="hashable"):
+        dd.jit(lambda x, y: x, static_argnums=1)(1.0, [1.0])
+    with pytest.raises(ValueError, match="max_variants"):
+        dd.jit(lambda x: x, max_variants=0)
+    with pytest.raises(TypeError, match="returned a str"):
+        dd.jit(lambda x: "x")(1.0)
+
+
+def test_jit_under_a_driver_runs_eagerly_and_is_right():
+    f = dd.jit(lambda x: dd.sin(x) * x)
+    assert dd.derivative(f)(0.5) == dd.derivative(lambda x: dd.sin(x) * x)(0.5)
+    x = rng.standard_normal(4)
+    same(dd.grad(dd.jit(rosen))(x), dd.grad(rosen)(x))
+
+
+def test_a_math_domain_error_falls_back_to_numpy_rules():
+    f = dd.jit(dd.derivative(lambda x: dd.sqrt(x) + dd.log(x)))
+    assert f(1.0) == 1.5
+    with np.errstate(all="ignore"):
+        assert f(0.0) == dd.derivative(lambda x: dd.sqrt(x) + dd.log(x))(0.0)
