@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..core import WRAPPERS, shape, strip
+from ..core import WRAPPERS, register_wrapper, shape, strip
 from ..dual import Dual
 from ..wrapper import Wrapper
 from ._scipy import require_scipy
@@ -95,7 +95,7 @@ class Tracer(Wrapper):
         return Tracer(out, propagate(prim, primals, patterns, out, params, n), level, n)
 
 
-WRAPPERS.add(Tracer)
+register_wrapper(Tracer)
 
 
 def _size(x):
