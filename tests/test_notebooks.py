@@ -20,12 +20,13 @@ TIMEOUT = 120  # seconds per cell
 MAX_BYTES = 300 * 1024
 
 
-def test_the_four_notebooks_are_there():
+def test_the_five_notebooks_are_there():
     assert [p.name for p in PATHS] == [
         "01_forward_mode_by_hand.ipynb",
         "02_directional_derivatives_and_jacobians.ipynb",
         "03_second_order.ipynb",
         "04_truncation_vs_rounding.ipynb",
+        "05_staging_generated_code.ipynb",
     ]
 
 

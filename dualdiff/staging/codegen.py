@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 
 import numpy as np
 
@@ -52,14 +53,24 @@ class Emitter:
         self.names = {}  # node index -> variable name
         self.namespace = {"np": np, "math": math, "_Retrace": Retrace, "_same": same_array}
         self._objects = {}  # id -> hoisted name
+        self._constants = 0
         self.lines = []
 
     # --- operands ------------------------------------------------------------------------
 
-    def hoist(self, obj, stem="c"):
+    def hoist(self, obj, stem=None):
+        """The namespace name of a constant (``c1, c2, ...``) or a callable (its own name)."""
         key = id(obj)
         if key not in self._objects:
-            name = f"{stem}{len(self._objects) + 1}"
+            if stem is None:
+                self._constants += 1
+                name = f"c{self._constants}"
+            else:
+                name, k = stem, 1
+                while name in self.namespace or name in _RESERVED or _RESERVED_NAMES.fullmatch(
+                        name):
+                    k += 1
+                    name = f"{stem}_{k}"
             self._objects[key] = name
             self.namespace[name] = obj
         return self._objects[key]
@@ -96,11 +107,11 @@ class Emitter:
             if isinstance(fn, Elementwise):
                 values = [_value(a) for a in node.args]
                 if all(type(v) in _SCALARS for v in values) and fn.math_fn is not None:
-                    return self.hoist(fn.math_fn, f"{fn.name}_")
+                    return self.hoist(fn.math_fn, fn.name)
                 if any(type(v) is np.ndarray for v in values):
-                    return _numpy_name(fn.np_fn) or self.hoist(fn.np_fn, f"{fn.name}_")
-            return self.hoist(fn.impl, f"{fn.name}_")
-        return _numpy_name(fn) or self.hoist(fn, f"{getattr(fn, '__name__', 'f')}_")
+                    return _numpy_name(fn.np_fn) or self.hoist(fn.np_fn, fn.name)
+            return self.hoist(fn.impl, fn.name)
+        return _numpy_name(fn) or self.hoist(fn, _identifier(getattr(fn, "__name__", "f")))
 
     # --- statements ----------------------------------------------------------------------
 
@@ -126,7 +137,7 @@ class Emitter:
             # product is computed inline and the rule consulted only when it is nan
             p, t = (self.expr(a) for a in args)
             return (f"{name} = {p} * {t}\n    if {name} != {name}: {name} = "
-                    f"{self.hoist(scale, 'scale_')}({p}, {t})")
+                    f"{self.hoist(scale, 'scale')}({p}, {t})")
         if fn is operator.getitem:
             return f"{name} = {self.expr(args[0])}[{self.expr(args[1])}]"
         parts = [self.expr(a) for a in args] + [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
@@ -138,6 +149,15 @@ class Emitter:
         if kind in ("int", "item"):
             return f"if {var} != {value!r}: raise _Retrace"
         return f"if not _same({var}, {self.hoist(value)}): raise _Retrace"
+
+
+_RESERVED = {"np", "math"}
+_RESERVED_NAMES = re.compile(r"[wxc]\d+")  # the variables and constants of the code
+
+
+def _identifier(name):
+    name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name).strip("_") or "f"
+    return name if not name[0].isdigit() else f"f_{name}"
 
 
 def _value(a):
