@@ -48,8 +48,8 @@ def jit(fun=None, static_argnums=(), *, max_variants=8):
 
     Returns
     -------
-    Staged
-        A callable with the signature of ``fun``; ``.source(*args)`` returns the generated
+    function
+        A function with the signature of ``fun``; ``.source(*args)`` returns the generated
         code for those arguments, ``.variants`` the number of traces cached.
 
     Notes
@@ -75,7 +75,7 @@ def jit(fun=None, static_argnums=(), *, max_variants=8):
         return functools.partial(jit, static_argnums=static_argnums, max_variants=max_variants)
     if not callable(fun):
         raise TypeError(f"jit needs a callable, got {type(fun).__name__}")
-    return Staged(fun, static_argnums, max_variants)
+    return Staged(fun, static_argnums, max_variants).function()
 
 
 class Variant:
@@ -101,32 +101,45 @@ class Staged:
         self.fun = fun
         self.static_argnums = frozenset(static_argnums)
         self.max_variants = max_variants
+        self._public = None
         self._cache = {}
         self._floats = {}  # the same lists, for signatures of Python floats only
         self._free = _FreeValues.of(fun)
-        functools.update_wrapper(self, fun, updated=())
 
     @property
     def variants(self):
         """The number of traces cached (over all signatures)."""
         return sum(len(v) for v in self._cache.values())
 
-    def __call__(self, *args, **kwargs):
-        # the common case, all arguments Python floats, is looked up by their number alone
-        variants = None if kwargs else self._floats.get(len(args))
-        if variants and not _current and (self._free is None or self._free.unchanged()):
-            for a in args:
-                if type(a) is not float:
-                    break
-            else:
-                for variant in reversed(variants):
-                    try:
-                        return variant.run(*args)
-                    except Retrace:
-                        continue
-                    except MATH_ERRORS:
-                        return self.fun(*args)
-        return self._call(args, kwargs)
+    def function(self):
+        """The staged function users call: a plain function (cheaper to call than an object),
+        with ``.source``, ``.variants`` and ``.__wrapped__``."""
+        fun, floats, call = self.fun, self._floats, self._call
+
+        def staged(*args, **kwargs):
+            # the common case, all arguments Python floats: the newest trace of that arity
+            if not kwargs and not _current:
+                variants = floats.get(len(args))
+                if variants and self._free is None:
+                    for a in args:
+                        if type(a) is not float:
+                            break
+                    else:
+                        try:
+                            return variants[-1].run(*args)
+                        except Retrace:
+                            pass
+                        except MATH_ERRORS:
+                            return fun(*args)
+            return call(args, kwargs)
+
+        functools.update_wrapper(staged, fun)
+        staged.source = self.source
+        staged.variants = 0
+        staged.staged = self
+        self._public = staged
+        return staged
+
 
     def _call(self, args, kwargs):
         leaves = []
@@ -140,6 +153,7 @@ class Staged:
             self._cache.clear()
             self._floats.clear()
             self._free = _FreeValues.of(self.fun)
+            self._public.variants = 0
         variants = self._cache.get(key)
         if variants:
             for variant in reversed(variants):
@@ -158,6 +172,8 @@ class Staged:
         variants.append(variant)
         if len(variants) > self.max_variants:
             del variants[0]  # the oldest
+        if self._public is not None:
+            self._public.variants = self.variants
         if all(k is float for k in key):
             self._floats[len(key)] = variants
 
