@@ -5,6 +5,8 @@ Forward mode with dual numbers (:class:`Dual`, :func:`jvp`, :func:`derivative`,
 nested (:func:`hvp`, :func:`hessian`).
 """
 
+__version__ = "0.2.0"
+
 from .dual import Dual
 from .forward import derivative, jacfwd, jacobian, jvp
 from .reverse import grad, jacrev, ravel_pytree, stop_gradient, value_and_grad, vjp  # noqa: I001 (pytrees, drivers)
