@@ -5,6 +5,7 @@ Forward mode with dual numbers (:class:`Dual`, :func:`jvp`, :func:`derivative`,
 nested (:func:`hvp`, :func:`hessian`).
 """
 
+from .custom import per_direction, primitive, register_rule, supported
 from .dual import Dual
 from .forward import derivative, jacfwd, jacobian, jvp
 from .reverse import grad, value_and_grad, vjp
@@ -96,4 +97,6 @@ __all__ = [
     # array functions
     "clip", "concatenate", "cumsum", "diff", "dot", "mean", "norm", "ones_like", "outer",
     "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
+    # your own rules and the catalogue
+    "per_direction", "primitive", "register_rule", "supported",
 ]
