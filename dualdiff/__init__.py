@@ -7,6 +7,7 @@ nested (:func:`hvp`, :func:`hessian`).
 
 __version__ = "0.2.0"
 
+from .custom import per_direction, primitive, register_rule, supported
 from .dual import Dual
 from .forward import derivative, jacfwd, jacobian, jvp
 from .reverse import grad, jacrev, ravel_pytree, stop_gradient, value_and_grad, vjp  # noqa: I001 (pytrees, drivers)
@@ -106,4 +107,6 @@ __all__ = [
     "hessian_sparsity", "jacobian_sparsity", "sparse_hessian", "sparse_jacobian",
     # staging
     "jit",
+    # your own rules and the catalogue
+    "per_direction", "primitive", "register_rule", "supported",
 ]

@@ -33,10 +33,15 @@ def once(install):
     return run
 
 
-def routed(original, impl):
+#: the SciPy functions routed so (name -> implementation on wrappers), for the catalogue
+ROUTED = {}
+
+
+def routed(original, impl, name):
     """``original`` on plain arguments, ``impl`` when one (positional or keyword, at the top
     level) is a Dual or tape value; ``original`` stays reachable as ``__dualdiff_original__``.
     """
+    ROUTED[name] = impl
 
     @functools.wraps(original)
     def fn(*args, **kwargs):

@@ -206,6 +206,7 @@ def _directional(g, us):
 
 def _check_level(g, args, us, rng, rtol, batch, what):
     y, ju = jvp(g, args, us)
+    _check_linear(g, args, us, ju, rng, what)
     ref, how, tol, floor = _reference(g, args, us, y, rtol)
     _close(ju, ref, tol, f"{what}: forward mode (jvp) against the {how}",
            scale=max(np.max(np.abs(ref), initial=0.0), floor))
@@ -223,6 +224,26 @@ def _check_level(g, args, us, rng, rtol, batch, what):
         apart = np.stack([ju] + [jvp(g, args, m)[1] for m in more])
         _close(together, apart, 1e-12, f"{what}: a batch of {batch} tangents against separate "
                "passes", scale=np.max(np.abs(apart), initial=0.0))
+
+
+def _check_linear(g, args, us, ju, rng, what):
+    """The jvp is linear in the tangent: ``J (c u) = c J u`` and ``J (u + v) = J u + J v``.
+
+    First, so that a rule that is not linear (``t ** 2``) is named as such, not as a mismatch
+    with the finite difference.  Tolerance ``1e-8``: a linear jvp can lose digits to
+    cancellation inside (softmax's ``t - <s, t>``), a non-linear one is off by order one.
+    """
+    c = 2.5  # exact in binary: c * u rounds no differently from u
+    scaled = jvp(g, args, tuple(c * u for u in us))[1]
+    size = np.max(np.abs(ju), initial=0.0)
+    _close(scaled, c * np.asarray(ju), 1e-8, f"{what}: the jvp is not linear in the tangent "
+           f"(scaling test): jvp at {c} u against {c} times jvp at u", scale=c * size)
+    vs = tuple(_random_like(a, rng) for a in args)
+    jv = jvp(g, args, vs)[1]
+    both = jvp(g, args, tuple(u + v for u, v in zip(us, vs)))[1]
+    _close(both, np.asarray(ju) + np.asarray(jv), 1e-8, f"{what}: the jvp is not linear in the "
+           "tangent (sum test): jvp at u + v against jvp at u plus jvp at v",
+           scale=size + np.max(np.abs(jv), initial=0.0))
 
 
 def _pullback(g, args, w):

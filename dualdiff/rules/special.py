@@ -310,7 +310,7 @@ def install():
         original = getattr(sp, name)
         original = getattr(original, "__dualdiff_original__", original)
         FUNCTIONS[original] = impl
-        _replace_everywhere(original, routed(original, impl))
+        _replace_everywhere(original, routed(original, impl, f"scipy.special.{name}"))
 
 
 _PRIMS = [v for v in list(globals().values()) if isinstance(v, Elementwise)]

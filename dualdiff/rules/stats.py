@@ -59,4 +59,5 @@ def install():
     """Route ``rv_continuous.pdf``, ``logpdf``, ``cdf``, ``logcdf``, ``sf``, ``logsf``."""
     for method in _METHODS:
         impl = lambda self, x, *args, method=method, **kwds: _evaluate(self, method, x, args, kwds)
-        setattr(rv_continuous, method, routed(getattr(rv_continuous, method), impl))
+        setattr(rv_continuous, method, routed(getattr(rv_continuous, method), impl,
+                                             f"scipy.stats.rv_continuous.{method}"))
