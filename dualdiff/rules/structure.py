@@ -227,6 +227,8 @@ def ravel(x):
 
 
 def transpose(x, axes=None):
+    """``np.transpose``: the axes permuted (reversed by default); linear, its own adjoint's
+    inverse permutation."""
     return transpose_p(x, axes=None if axes is None else tuple(axes))
 
 
@@ -289,6 +291,8 @@ def setitem(x, index, value):
 
 
 def concatenate(xs, axis=0):
+    """``np.concatenate``: joined along ``axis`` (``None``: flattened first); linear, the
+    adjoint cuts the pieces back out."""
     xs = list(xs)
     if axis is None:
         xs, axis = [ravel(x) for x in xs], 0
@@ -297,6 +301,7 @@ def concatenate(xs, axis=0):
 
 
 def stack(xs, axis=0):
+    """``np.stack``: joined along a new axis (``expand_dims`` then ``concatenate``)."""
     xs = list(xs)
     (axis,) = normalize_axis(axis, ndim(xs[0]) + 1)
     return concatenate_p(*(expand_dims(x, axis) for x in xs), axis=axis)
@@ -335,6 +340,7 @@ def zeros_like(x, dtype=None, order="K", subok=True, shape=None):
 
 
 def ones_like(x, dtype=None, order="K", subok=True, shape=None):
+    """Ones shaped like ``x``: a constant (for a Dual, a Dual with zero tangent)."""
     return _like(x, lambda p: np.ones_like(p, dtype=dtype, order=order, shape=shape))
 
 
