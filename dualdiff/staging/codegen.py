@@ -66,6 +66,7 @@ class Emitter:
                 self._constants += 1
                 name = f"c{self._constants}"
             else:
+                stem = _identifier(stem.rsplit(".", 1)[-1])  # scipy.special.erf -> erf
                 name, k = stem, 1
                 while name in self.namespace or name in _RESERVED or _RESERVED_NAMES.fullmatch(
                         name):
