@@ -92,6 +92,22 @@ def shifted_axes(axis, nd):
     return tuple(a + 1 for a in normalize_axis(axis, nd))
 
 
+def is_duck_array(x):
+    """Whether ``x`` is another library's array that speaks NumPy's protocols (a
+    ``dask.array.Array``, ...): the rules run NumPy's functions on it, and it stays lazy."""
+    t = type(x)
+    return (t is not np.ndarray and t not in DISPATCH and hasattr(t, "__array_function__")
+            and hasattr(t, "__array_ufunc__") and hasattr(x, "shape") and hasattr(x, "dtype"))
+
+
+def as_mask(x, dtype=bool):
+    """``np.asarray(x, dtype)``, except that a traced or duck array stays one (so that a mask
+    computed from values is recomputed on replay, or stays lazy)."""
+    if type(x) in TRACERS or is_duck_array(x):
+        return x.astype(dtype)
+    return np.asarray(x, dtype=dtype)
+
+
 def as_plain(x, what, copy=False):
     """User input as a float, complex, or float/complex ndarray (ints promoted).
 
@@ -111,6 +127,8 @@ def as_plain(x, what, copy=False):
     if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biufc":
         dtype = x.dtype if x.dtype.kind == "c" else np.result_type(x.dtype, np.float64)
         return np.array(x, dtype=dtype) if copy else np.asarray(x, dtype=dtype)
+    if is_duck_array(x) and np.dtype(x.dtype).kind in "biufc":
+        return x.astype(np.float64) if np.dtype(x.dtype).kind in "biu" else x  # stays lazy
     raise TypeError(f"{what} must be a number or a numeric array, got {type(x).__name__}")
 
 
@@ -160,6 +178,8 @@ def scale(p, t):
         return r
     if type(r) in TRACERS:
         return TRACERS[type(r)](scale, p, t)
+    if is_duck_array(r):  # lazy: no look at the values, the selection is part of the graph
+        return np.where(t == 0, 0.0, r)
     if type(r) not in WRAPPERS and r != r and t == 0:
         return 0.0
     return r

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from .core import TRACERS, WRAPPERS, as_plain, zeros
+from .core import TRACERS, WRAPPERS, as_plain, is_duck_array, zeros
 from .dual import Dual
 from .objects import from_objects, lift_objects  # noqa: F401 (the drivers' names)
 from .pytree import LEAF, TreeDef, flatten, is_tree, paths, unflatten
@@ -109,6 +109,8 @@ def check_leaf(out, where="f"):
         return out
     if isinstance(out, np.ndarray) and out.dtype == object:
         return from_objects(out, where)
+    if is_duck_array(out) and np.dtype(out.dtype).kind in "iufc":
+        return out  # a Dask array (lazy): the driver hands it back as it is
     raise TypeError(f"{where} must return a number, a numeric array or a pytree of them, "
                     f"got {type(out).__name__}")
 

@@ -7,14 +7,14 @@ import operator
 import numpy as np
 
 from . import numpy_api, rules
-from .core import DISPATCH, bind, shape, strip
+from .core import DISPATCH, bind, is_duck_array, shape, strip
 from .objects import lift_objects
 
 _OPERAND_TYPES = (numbers.Number, np.ndarray, np.generic)
 
 
 def _operand(other):
-    return type(other) in DISPATCH or isinstance(other, _OPERAND_TYPES)
+    return type(other) in DISPATCH or isinstance(other, _OPERAND_TYPES) or is_duck_array(other)
 
 
 def binary_operator(prim, reflected=False):

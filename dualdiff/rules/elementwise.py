@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from ..core import TRACERS, strip
+from ..core import as_mask, strip
 from ..primitive import Elementwise, Linear, Piecewise, Unary
 from ..registry import UFUNCS, implements, register
 from .structure import where
@@ -45,9 +45,7 @@ def indicator(cond):
     """1.0 where ``cond`` holds, else 0.0 (a constant: comparisons drop derivatives)."""
     if type(cond) is bool:
         return 1.0 if cond else 0.0
-    if type(cond) in TRACERS:
-        return cond.astype(float)
-    return np.asarray(cond, dtype=float)
+    return as_mask(cond, float)
 
 
 # --- scalar implementations that ``math`` lacks ------------------------------------------

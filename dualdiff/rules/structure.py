@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..core import TRACERS, WRAPPERS, expand, ndim, normalize_axis, shape, strip, zeros
+from ..core import WRAPPERS, as_mask, expand, ndim, normalize_axis, shape, strip, zeros
 from ..primitive import Custom, Linear, unbroadcast
 from ..registry import implements, register
 
@@ -112,7 +112,7 @@ def where(cond, x, y):
     """``x`` where ``cond`` else ``y``; ``cond`` is taken on primals."""
     c = strip(cond)
     # a staged (traced) condition stays traced: it is recomputed on every replay
-    return where_p(x, y, cond=c.astype(bool) if type(c) in TRACERS else np.asarray(c, dtype=bool))
+    return where_p(x, y, cond=as_mask(c))
 
 
 # --- indexing ------------------------------------------------------------------------------
