@@ -7,6 +7,7 @@ Arguments, tangents and outputs may be pytrees (:mod:`dualdiff.pytree`).
 
 import numpy as np
 
+from . import parallel
 from .core import as_plain, new_level, shape
 from .dual import Dual, new_dual
 from .outputs import (
@@ -183,19 +184,46 @@ def _seed_dtype(xs):
     return np.float32 if kinds == {np.dtype(np.float32)} else np.float64
 
 
-def forward_jacobian(f, xs, treedef, rebuild, kwargs, chunk_size, has_aux):
+def forward_jacobian(f, xs, treedef, rebuild, kwargs, chunk_size, has_aux, executor=None,
+                     task=None):
     """The Jacobian of ``f`` with respect to the leaves ``xs``: ``(tree, aux)``.
 
     All leaves are packed into one vector of ``n`` inputs: each pass seeds a chunk of unit
-    directions across every leaf at once (never a pass per leaf).
+    directions across every leaf at once (never a pass per leaf).  With an ``executor`` the
+    chunks are its tasks (``task``, a picklable :class:`JacobianTask`, runs them), gathered
+    in order: the same blocks as the serial loop, so the same result bit for bit.
     """
     in_shapes = [shape(x) for x in xs]
     n = sum(sizes(in_shapes))
-    k = chunk_size or chunk_size_for(n)
+    if executor is None:
+        k = chunk_size or chunk_size_for(n)
+        blocks, out_def, out_shapes, aux = jacobian_passes(
+            f, xs, rebuild, kwargs, has_aux, range(0, n, k), k, n)
+    else:
+        k = parallel.chunk_size_for(n, executor, chunk_size, cap=chunk_size_for(n))
+        task.k, task.n = k, n
+        results = parallel.map_ordered(
+            executor, task, [(s,) for s in range(0, n, k)],
+            lambda starts: f"columns {starts[0]}..{min(starts[-1] + k, n) - 1} of the Jacobian")
+        blocks = [b for r in results for b in r[0]]
+        out_def, out_shapes, aux = results[-1][1:] if results else (None, None, None)
+    if not blocks:
+        out, aux = split_aux(f(*rebuild(xs), **kwargs), has_aux)
+        out_leaves, out_def = flatten(check_output(out))
+        out_shapes = [shape(o) for o in out_leaves]
+        blocks = [np.zeros((0, sum(sizes(out_shapes))))]
+    cols = blocks[0] if len(blocks) == 1 else concatenate(blocks, axis=0)
+    return jacobian_tree(cols, out_def, out_shapes, treedef, in_shapes, transposed=True), aux
+
+
+def jacobian_passes(f, xs, rebuild, kwargs, has_aux, starts, k, n):
+    """The forward passes for the chunks of ``k`` directions beginning at ``starts``:
+    ``(blocks, output structure, output shapes, aux)``."""
+    in_shapes = [shape(x) for x in xs]
     level = new_level()
     blocks, out_def, out_shapes, aux = [], None, None, None
     dtype = _seed_dtype(xs)
-    for start in range(0, n, k):
+    for start in starts:
         m = min(k, n - start)
         seeds = np.zeros((m, n), dtype=dtype)
         seeds[np.arange(m), start + np.arange(m)] = 1.0
@@ -209,17 +237,28 @@ def forward_jacobian(f, xs, treedef, rebuild, kwargs, chunk_size, has_aux):
         out_leaves, out_def = flatten(check_output(out))
         out_shapes = [shape(o) for o in out_leaves]
         blocks.append(rows([tangent_at(o, level, batch) for o in out_leaves], m))
-    if not blocks:
-        out, aux = split_aux(f(*rebuild(xs), **kwargs), has_aux)
-        out_leaves, out_def = flatten(check_output(out))
-        out_shapes = [shape(o) for o in out_leaves]
-        blocks = [np.zeros((0, sum(sizes(out_shapes))))]
-    cols = blocks[0] if len(blocks) == 1 else concatenate(blocks, axis=0)
-    return (jacobian_tree(cols, out_def, out_shapes, treedef, in_shapes, transposed=True),
-            aux_at(aux, level))
+    return blocks, out_def, out_shapes, aux_at(aux, level)
 
 
-def jacobian(f, argnums=0, chunk_size=None, has_aux=False, mode="forward"):
+class JacobianTask:
+    """What one executor task runs: the forward passes of some chunks, from the arguments.
+
+    A module-level class, so that it pickles whenever ``f`` and the arguments do; the worker
+    takes the arguments apart itself (``rebuild`` is a closure and does not travel).
+    """
+
+    def __init__(self, f, args, kwargs, nums, single, has_aux):
+        self.f, self.args, self.kwargs = f, args, kwargs
+        self.nums, self.single, self.has_aux = nums, single, has_aux
+        self.k = self.n = None
+
+    def __call__(self, starts):
+        xs, _, rebuild = inputs(self.args, self.nums, self.single)
+        return jacobian_passes(self.f, xs, rebuild, self.kwargs, self.has_aux, starts,
+                               self.k, self.n)
+
+
+def jacobian(f, argnums=0, chunk_size=None, has_aux=False, mode="forward", executor=None):
     """``x -> J``, with ``J.shape == shape(f(x)) + shape(x)``, by forward mode.
 
     Unit tangents are seeded per input: ``chunk_size=1`` runs ``f`` once per input (column by
@@ -253,13 +292,19 @@ def jacobian(f, argnums=0, chunk_size=None, has_aux=False, mode="forward"):
     if mode != "forward":
         from .reverse import jacobian_by_mode  # noqa: PLC0415 (reverse imports forward's)
 
-        return jacobian_by_mode(f, argnums, chunk_size, has_aux, mode)
+        return jacobian_by_mode(f, argnums, chunk_size, has_aux, mode, executor)
     nums, single = argnums_of(argnums)
     chunk_size = check_chunk_size(chunk_size)
+    parallel.check_executor(executor)
 
     def jac(*args, **kwargs):
         xs, treedef, rebuild = inputs(args, nums, single)
-        J, aux = forward_jacobian(f, xs, treedef, rebuild, kwargs, chunk_size, has_aux)
+        task = None
+        if executor is not None:
+            parallel.check_picklable(executor, f, "f")
+            task = JacobianTask(f, args, kwargs, nums, single, has_aux)
+        J, aux = forward_jacobian(f, xs, treedef, rebuild, kwargs, chunk_size, has_aux,
+                                  executor, task)
         return (J, aux) if has_aux else J
 
     return jac

@@ -11,9 +11,10 @@ import math
 
 import numpy as np
 
+from . import parallel
 from .core import TRACERS, WRAPPERS, as_plain, new_level, shape, strip, zeros
 from .dual import new_dual
-from .forward import check_chunk_size, chunk_size_for, forward_jacobian
+from .forward import JacobianTask, check_chunk_size, chunk_size_for, forward_jacobian
 from .outputs import (
     argnums_of,
     aux_at,
@@ -202,8 +203,12 @@ def vjp(f, x, *args, has_aux=False):
     return (value, pullback, r.aux) if has_aux else (value, pullback)
 
 
-def reverse_jacobian(r, chunk_size):
-    """The Jacobian from the recording ``r``: rows (chunks of them) through one tape."""
+def reverse_jacobian(r, chunk_size, executor=None, task=None):
+    """The Jacobian from the recording ``r``: rows (chunks of them) through one tape.
+
+    With an ``executor`` the chunks of rows are its tasks: each records ``f`` on a tape of
+    its own (``task``, a picklable :class:`JacrevTask`) and pulls its rows back.
+    """
     out_leaves, out_def = flatten(r.out)
     if any(np.iscomplexobj(strip(value_at(o, r.tape.level))) for o in out_leaves):
         raise TypeError("jacrev needs real outputs (the adjoint of a complex output is not "
@@ -211,10 +216,27 @@ def reverse_jacobian(r, chunk_size):
     out_shapes = [shape(o) for o in out_leaves]
     in_shapes = [shape(x) for x in r.xs]
     m, n = sum(sizes(out_shapes)), sum(sizes(in_shapes))
-    k = chunk_size or chunk_size_for(max(m, n))
+    serial_k = chunk_size or chunk_size_for(max(m, n))
+    if executor is None:
+        blocks = reverse_rows(r, range(0, m, serial_k), serial_k, m)
+    else:
+        k = parallel.chunk_size_for(m, executor, chunk_size, cap=serial_k)
+        task.k, task.m = k, m
+        results = parallel.map_ordered(
+            executor, task, [(s,) for s in range(0, m, k)],
+            lambda starts: f"rows {starts[0]}..{min(starts[-1] + k, m) - 1} of the Jacobian")
+        blocks = [b for bs in results for b in bs]
+    J = (np.zeros((m, n)) if not blocks else blocks[0] if len(blocks) == 1
+         else concatenate(blocks, axis=0))
+    return jacobian_tree(J, out_def, out_shapes, r.treedef, in_shapes)
+
+
+def reverse_rows(r, starts, k, m):
+    """The rows ``start .. start + k - 1`` of the Jacobian for each of ``starts``, by backward
+    passes through the recording ``r`` (a chunk of rows is one pass over batched Duals)."""
     blocks = []
     target = r.flat_output() if m else None
-    for start in range(0, m, k):
+    for start in starts:
         c = min(k, m - start)
         if c == 1:
             e = np.zeros(m)
@@ -226,17 +248,31 @@ def reverse_jacobian(r, chunk_size):
             seeds[np.arange(c), start + np.arange(c)] = 1.0
             adjoints = r.pull(target, new_dual(np.zeros(m), seeds, level, c))
             blocks.append(rows([tangent_at(a, level, c) for a in adjoints], c))
-    J = (np.zeros((m, n)) if not blocks else blocks[0] if len(blocks) == 1
-         else concatenate(blocks, axis=0))
-    return jacobian_tree(J, out_def, out_shapes, r.treedef, in_shapes)
+    return blocks
 
 
-def jacobian_by_mode(f, argnums, chunk_size, has_aux, mode):
+class JacrevTask:
+    """What one executor task of :func:`jacrev` runs: record ``f``, pull some rows back."""
+
+    def __init__(self, f, args, kwargs, nums, single, has_aux):
+        self.f, self.args, self.kwargs = f, args, kwargs
+        self.nums, self.single, self.has_aux = nums, single, has_aux
+        self.k = self.m = None
+
+    def __call__(self, starts):
+        r = _Recording(self.f, self.args, self.kwargs, self.nums, self.single, self.has_aux)
+        return reverse_rows(r, starts, self.k, self.m)
+
+
+def jacobian_by_mode(f, argnums, chunk_size, has_aux, mode, executor=None):
     """:func:`~dualdiff.jacobian` for ``mode`` "reverse" or "auto" (see there)."""
     nums, single = argnums_of(argnums)
     chunk_size = check_chunk_size(chunk_size)
+    parallel.check_executor(executor)
 
     def jac(*args, **kwargs):
+        if executor is not None:
+            parallel.check_picklable(executor, f, "f")
         r = _Recording(f, args, kwargs, nums, single, has_aux)
         if mode == "auto":
             out_leaves = flatten(r.out)[0]
@@ -244,16 +280,19 @@ def jacobian_by_mode(f, argnums, chunk_size, has_aux, mode):
             complex_out = any(np.iscomplexobj(strip(value_at(o, r.tape.level)))
                               for o in out_leaves)
             if complex_out or m >= sum(sizes([shape(x) for x in r.xs])):
+                task = None if executor is None else JacobianTask(f, args, kwargs, nums,
+                                                                  single, has_aux)
                 J, aux = forward_jacobian(f, r.xs, r.treedef, r.rebuild, kwargs, chunk_size,
-                                          has_aux)
+                                          has_aux, executor, task)
                 return (J, aux) if has_aux else J
-        J = reverse_jacobian(r, chunk_size)
+        task = None if executor is None else JacrevTask(f, args, kwargs, nums, single, has_aux)
+        J = reverse_jacobian(r, chunk_size, executor, task)
         return (J, r.aux) if has_aux else J
 
     return jac
 
 
-def jacrev(f, argnums=0, chunk_size=None, has_aux=False):
+def jacrev(f, argnums=0, chunk_size=None, has_aux=False, executor=None):
     """``x -> J`` by reverse mode: ``f`` is recorded once and rows are pulled back through
     that one tape, ``chunk_size`` rows per backward pass (the default as many as fit in
     :data:`~dualdiff.forward.CHUNK_BYTES`; ``1``: one pass per row).
@@ -269,4 +308,4 @@ def jacrev(f, argnums=0, chunk_size=None, has_aux=False):
     array([[1., 1.],
            [3., 2.]])
     """
-    return jacobian_by_mode(f, argnums, chunk_size, has_aux, "reverse")
+    return jacobian_by_mode(f, argnums, chunk_size, has_aux, "reverse", executor)

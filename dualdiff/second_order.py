@@ -43,13 +43,15 @@ def hvp(f, x, v):
     return grad(directional)(x)
 
 
-def hessian(f, argnums=0, chunk_size=None):
+def hessian(f, argnums=0, chunk_size=None, executor=None):
     """``x -> H(x)``, of shape ``x.shape + x.shape``: forward mode over the reverse gradient.
 
     Each pass pushes a batch of unit directions through ``grad(f)``: that is ``H`` applied to
     those directions (the same product ``hvp`` computes), several columns at a time.
     ``argnums`` and pytrees as in :func:`~dualdiff.jacobian` (``argnums=(0, 1)`` gives the
     blocks ``((H00, H01), (H10, H11))``, as ``jax.hessian``); keyword arguments go to ``f``.
+    ``executor=`` runs the passes (chunks of columns) as tasks of a
+    :class:`concurrent.futures.Executor`, as in :func:`~dualdiff.jacobian`.
 
     Examples
     --------
@@ -58,4 +60,17 @@ def hessian(f, argnums=0, chunk_size=None):
     array([[0., 4.],
            [4., 2.]])
     """
-    return jacobian(grad(f, argnums), argnums=argnums, chunk_size=chunk_size)
+    return jacobian(GradOf(f, argnums), argnums=argnums, chunk_size=chunk_size,
+                    executor=executor)
+
+
+class GradOf:
+    """``grad(f, argnums)`` as a module-level object: it pickles whenever ``f`` does, so the
+    passes of :func:`hessian` can be sent to a process pool."""
+
+    def __init__(self, f, argnums):
+        self.f, self.argnums = f, argnums
+        self.__qualname__ = f"grad of {getattr(f, '__qualname__', type(f).__name__)}"
+
+    def __call__(self, *args, **kwargs):
+        return grad(self.f, self.argnums)(*args, **kwargs)
