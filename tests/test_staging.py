@@ -314,3 +314,19 @@ def test_scipy_special_functions_stage():
     for y in (x, 0.5 * x):
         same(staged(y), g(y))
     assert staged.variants == 1
+
+
+def test_temporaries_are_reused_and_inputs_never_written():
+    f = lambda x, v: dd.jvp(lambda z: np.sin(z) * np.exp(-z**2) + np.log1p(z**2), (x,), (v,))  # noqa: E731
+    staged = dd.jit(f)
+    x, v = np.linspace(-1.0, 1.0, 50), np.linspace(0.5, 1.5, 50)
+    x0, v0 = x.copy(), v.copy()
+    src = staged.source(x, v)
+    assert "out=" in src
+    for a, b in ((x, v), (2 * x, v), (x, 3 * v)):
+        same(staged(a, b), f(a, b))
+    assert np.array_equal(x, x0) and np.array_equal(v, v0)
+    y1, t1 = staged(x, v)
+    y2, t2 = staged(x, v)
+    assert y1 is not y2 and t1 is not t2  # each call returns arrays of its own
+    assert np.array_equal(t1, t2)

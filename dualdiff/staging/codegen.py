@@ -6,6 +6,9 @@ of its result.  On the way from the graph to the source:
 - dead code is dropped: only what an output or a guard needs is emitted;
 - common subexpressions were already shared while recording (``Graph.record``);
 - symbolic zeros never reach the graph (the Duals skip them), so they cost nothing here;
+- an elementwise array operation whose operand is a temporary that no later line reads
+  writes its result into that operand's memory (``np.sin(w3, out=w3)``): fewer large
+  allocations, the same numbers;
 - constants (arrays, dtypes, non-finite floats) are hoisted into the function's namespace as
   ``c1, c2, ...``; numbers are written inline;
 - a primitive on Python floats calls its ``math`` implementation (``math.sin``, ``*``), on
@@ -54,6 +57,8 @@ class Emitter:
         self.namespace = {"np": np, "math": math, "_Retrace": Retrace, "_same": same_array}
         self._objects = {}  # id -> hoisted name
         self._constants = 0
+        self.fresh = set()  # nodes whose arrays this code allocated (never views)
+        self.last_use = {}  # node index -> position of the last line that reads it
         self.lines = []
 
     # --- operands ------------------------------------------------------------------------
@@ -116,10 +121,18 @@ class Emitter:
 
     # --- statements ----------------------------------------------------------------------
 
-    def line(self, node):
+    def line(self, node, position=None):
         name = f"w{len(self.names) + 1}"
         self.names[node.index] = name
         fn, args, kwargs = node.fn, node.args, node.kwargs
+        ufunc = _array_ufunc(node)
+        if ufunc is not None:
+            self.fresh.add(node.index)
+            donor = self.donor(node, position)
+            if donor is not None:
+                # a temporary no later line reads: the result is written into its memory
+                parts = ", ".join(self.expr(a) for a in args)
+                return f"{name} = {_numpy_name(ufunc)}({parts}, out={donor})"
         if isinstance(fn, Elementwise) and not kwargs and len(args) == 2:
             # the arithmetic primitives are the operators themselves, on floats and on arrays
             # (an ndarray operand makes the operator NumPy's ufunc)
@@ -144,6 +157,25 @@ class Emitter:
         parts = [self.expr(a) for a in args] + [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
         return f"{name} = {self.callee(node)}({', '.join(parts)})"
 
+    def donor(self, node, position):
+        """An operand array whose memory the result may take over, or None.
+
+        It must be a fresh array (the result of an elementwise operation here, so never a
+        view of an input or a constant), read by no later line, guard or output, and of the
+        result's shape and dtype.
+        """
+        if position is None:
+            return None
+        out = node.value
+        for a in node.args:
+            if type(a) is Tracer and a.node.index in self.fresh and (
+                    self.last_use.get(a.node.index) == position):
+                v = a.node.value
+                if v.shape == out.shape and v.dtype == out.dtype:
+                    self.last_use[a.node.index] = -1  # taken
+                    return self.names[a.node.index]
+        return None
+
     def guard(self, kind, value, var):
         if kind == "bool":
             return f"if {'not ' if value else ''}{var}: raise _Retrace"
@@ -159,6 +191,29 @@ _RESERVED_NAMES = re.compile(r"[wxc]\d+")  # the variables and constants of the 
 def _identifier(name):
     name = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name).strip("_") or "f"
     return name if not name[0].isdigit() else f"f_{name}"
+
+
+_UFUNC_OF = {operator.add: np.add, operator.sub: np.subtract, operator.mul: np.multiply,
+             operator.truediv: np.true_divide, operator.neg: np.negative}
+
+
+def _array_ufunc(node):
+    """The ufunc computing ``node`` when it is an elementwise operation on arrays with a
+    fresh array result (a candidate for ``out=``), else None."""
+    if type(node.value) is not np.ndarray or node.kwargs:
+        return None
+    fn = node.fn
+    if isinstance(fn, Elementwise):
+        uf = fn.np_fn
+    elif isinstance(fn, np.ufunc):
+        uf = fn
+    else:
+        uf = _UFUNC_OF.get(fn)
+    if not isinstance(uf, np.ufunc) or uf.nout != 1 or _numpy_name(uf) is None:
+        return None
+    if not any(type(_value(a)) is np.ndarray for a in node.args):
+        return None
+    return uf
 
 
 def _value(a):
@@ -227,10 +282,21 @@ def generate(graph, outputs, name="staged"):
     for node in graph.inputs:  # a guard on an input itself (``if n > 0`` on a traced int)
         for kind, value in guards.get(node.index, ()):
             body.append(em.guard(kind, value, em.names[node.index]))
-    for node in nodes:
-        if node.index not in needed or node.fn is None:
-            continue
-        body.append(em.line(node))
+    order = [node for node in nodes if node.index in needed and node.fn is not None]
+    for position, node in enumerate(order):
+        deps = []
+        _walk(node.args, deps)
+        _walk(list(node.kwargs.values()), deps)
+        for i in deps:
+            em.last_use[i] = position
+    kept = []
+    _walk(outputs, kept)
+    for i in kept:
+        em.last_use[i] = len(order)  # outputs live on
+    for i in guards:
+        em.last_use[i] = max(em.last_use.get(i, -1), len(order))
+    for position, node in enumerate(order):
+        body.append(em.line(node, position))
         for kind, value in guards.get(node.index, ()):
             body.append(em.guard(kind, value, em.names[node.index]))
     body.append(f"return {em.expr(outputs)}")
