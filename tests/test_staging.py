@@ -330,3 +330,12 @@ def test_temporaries_are_reused_and_inputs_never_written():
     y2, t2 = staged(x, v)
     assert y1 is not y2 and t1 is not t2  # each call returns arrays of its own
     assert np.array_equal(t1, t2)
+
+
+def test_a_constant_result_is_never_shared_between_calls():
+    A = np.arange(4.0).reshape(2, 2)
+    staged = dd.jit(dd.jacobian(lambda x: A @ x))
+    for _ in range(3):
+        J = staged(np.ones(2))
+        assert np.array_equal(J, A)
+        J[0, 0] = 99.0

@@ -293,6 +293,8 @@ def _values(out):
     t = type(out)
     if t is Tracer:
         return out.value
+    if t is np.ndarray:
+        return out.copy()  # a constant of the generated code: never handed out itself
     if isinstance(out, (tuple, list)):
         return type(out)(_values(v) for v in out) if not hasattr(out, "_fields") else \
             type(out)(*(_values(v) for v in out))

@@ -106,6 +106,21 @@ class Emitter:
             return "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v in x.items()) + "}"
         return self.hoist(x)
 
+    def result(self, x):
+        """The return expression: as :meth:`expr`, but a constant array is copied, so that a
+        caller who writes into one result cannot change the next."""
+        t = type(x)
+        if t is np.ndarray:
+            return f"{self.hoist(x)}.copy()"
+        if t is tuple:
+            inner = ", ".join(self.result(v) for v in x)
+            return f"({inner},)" if len(x) == 1 else f"({inner})"
+        if t is list:
+            return "[" + ", ".join(self.result(v) for v in x) + "]"
+        if t is dict:
+            return "{" + ", ".join(f"{k!r}: {self.result(v)}" for k, v in x.items()) + "}"
+        return self.expr(x)
+
     def callee(self, node):
         """The name to call for ``node.fn`` (specialised to floats or arrays for primitives)."""
         fn = node.fn
@@ -299,6 +314,6 @@ def generate(graph, outputs, name="staged"):
         body.append(em.line(node, position))
         for kind, value in guards.get(node.index, ()):
             body.append(em.guard(kind, value, em.names[node.index]))
-    body.append(f"return {em.expr(outputs)}")
+    body.append(f"return {em.result(outputs)}")
     source = f"def {name}({', '.join(params)}):\n" + "".join(f"    {b}\n" for b in body)
     return source, em.namespace
