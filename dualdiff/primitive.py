@@ -24,7 +24,7 @@ and wrappers alike: that is what makes derivatives of derivatives work.
 
 import numpy as np
 
-from .core import DISPATCH, bind, expand, fit, ndim, scale, shape, zeros
+from .core import DISPATCH, TRACERS, bind, expand, fit, ndim, scale, shape, zeros
 from .registry import lookup
 
 MATH_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
@@ -131,7 +131,7 @@ class Elementwise(Primitive):
             return t if p == 1 else -t
         if type(out) is float and type(t) is not np.ndarray:
             return scale(p(*primals, out), t)
-        if self.bounded and type(t) is np.ndarray:
+        if self.bounded and (type(t) is np.ndarray or staged_array(t)):
             return p(*primals, out) * t
         # a partial may divide by zero where a convention (or ``scale``) then decides: that is
         # not the user's floating-point error, so NumPy is not to warn or raise about it
@@ -157,6 +157,11 @@ class Elementwise(Primitive):
             unbroadcast(self.term(i, primals, out, out_bar), shape(x)) if w else None
             for i, (x, w) in enumerate(zip(primals, wants))
         ]
+
+
+def staged_array(t):
+    """Whether ``t`` is a staging tracer of an array (it takes the branches an array takes)."""
+    return type(t) in TRACERS and type(t.value) is np.ndarray
 
 
 class Unary(Elementwise):

@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from ..core import as_mask, strip
+from ..core import TRACERS, as_mask, strip
 from ..primitive import Elementwise, Linear, Piecewise, Unary
 from ..registry import UFUNCS, implements, register
 from .structure import where
@@ -34,16 +34,21 @@ def piecewise(name, impl):
     return register(Piecewise(name, impl))
 
 
+def staged_bool(cond):
+    """A staging tracer of a Python bool: it branches as the bool does, under a guard."""
+    return type(cond) in TRACERS and type(cond.value) is bool
+
+
 def select(cond, a, b):
     """``a`` where ``cond`` else ``b``; ``cond`` is plain (comparisons drop derivatives)."""
-    if type(cond) is bool:
-        return a if cond else b
+    if type(cond) is bool or staged_bool(cond):
+        return a if cond else b  # (a staged one: bool() is a guard of the trace)
     return where(cond, a, b)
 
 
 def indicator(cond):
     """1.0 where ``cond`` holds, else 0.0 (a constant: comparisons drop derivatives)."""
-    if type(cond) is bool:
+    if type(cond) is bool or staged_bool(cond):
         return 1.0 if cond else 0.0
     return as_mask(cond, float)
 
