@@ -370,6 +370,9 @@ def _gather_labels(xs, arrange):
     """
     labels, start = [], 0
     for x in xs:
+        if type(x) is np.ndarray and x.dtype == object:
+            raise TypeError("an array of Duals cannot be inserted or written; build it with "
+                            "np.stack (one Dual) first")
         n = math.prod(shape(x))
         labels.append(np.arange(start, start + n, dtype=np.intp).reshape(shape(x)))
         start += n
