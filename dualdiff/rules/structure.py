@@ -559,15 +559,45 @@ def _pairs(value, nd):
 
 
 def _pad_axis(x, axis, before, after, mode, kwargs):
-    """Pad along one axis: the map of ``np.pad`` on the identity, applied as gathers."""
+    """Pad along one axis, as gathers of the entries each padded entry depends on."""
+    n, nd = shape(x)[axis], ndim(x)
+    real = np.finfo(np.result_type(strip(x), float)).dtype
+    column = lambda c: np.asarray(c, real).reshape((-1,) + (1,) * (nd - axis - 1))
+    if mode in ("edge", "wrap") or kwargs.get("reflect_type", "even") == "even" and mode in (
+            "reflect", "symmetric"):
+        # a selection: NumPy's own padding of the positions says which entry goes where
+        return _take_along(x, np.pad(np.arange(n), (before, after), mode=mode), axis)
+    if mode == "linear_ramp":
+        # the ramp towards an end value of 0 scales the edge entry by NumPy's coefficients
+        c = np.pad(np.ones(1, real), (before, after), mode=mode, end_values=0)
+        sides = [(_take_along(x, np.zeros(before, np.intp), axis), c[:before]),
+                 (_take_along(x, np.full(after, n - 1), axis), c[before + 1:])]
+    elif mode == "mean":
+        # each side repeats the mean of its stat_length edge entries (the whole axis by
+        # default): a sum into one slot (index_add of a repeated index), spread by a gather
+        lengths = kwargs.get("stat_length", (None, None))
+        sb, sa = (n if s is None else min(int(s), n) for s in lengths)
+        sums = [index_add_p(getitem_p(x, index=_along(axis, cut)), index=_along(
+            axis, np.zeros(k, np.intp)), shape=shape(x)[:axis] + (1,) + shape(x)[axis + 1:])
+                for cut, k in ((slice(0, sb), sb), (slice(n - sa, n), sa))]
+        with np.errstate(divide="ignore"):  # stat_length=0: NumPy's mean of nothing, nan
+            sides = [(_take_along(sums[0], np.zeros(before, np.intp), axis),
+                      np.full(before, 1 / np.float64(sb))),
+                     (_take_along(sums[1], np.zeros(after, np.intp), axis),
+                      np.full(after, 1 / np.float64(sa)))]
+    else:
+        return _pad_affine_axis(x, axis, before, after, mode, kwargs)
+    (b, cb), (a, ca) = sides
+    parts = ([b * column(cb)] if before else []) + [x] + ([a * column(ca)] if after else [])
+    return concatenate_p(*parts, axis=axis) if len(parts) > 1 else x
+
+
+def _pad_affine_axis(x, axis, before, after, mode, kwargs):
+    """``reflect_type="odd"``: NumPy's map on the identity, applied as gathers (layer ``k``
+    gathers the ``k``-th input of every output entry).  The map is dense (``n`` by
+    ``n + before + after``), which is fine for the axis lengths odd reflection is used on."""
     n = shape(x)[axis]
-    one = {k: (v if k == "reflect_type" else _pairs(v, 2)) for k, v in kwargs.items()}
-    m = np.pad(np.eye(n), ((0, 0), (before, after)), mode=mode, **one)  # m[i, j]: x_i in out_j
-    nonzero = m != 0
-    if (nonzero.sum(axis=0) == 1).all() and (m[nonzero] == 1).all():
-        return _take_along(x, np.argmax(nonzero, axis=0), axis)
-    # each output entry is a short combination of inputs (reflect_type="odd", mean,
-    # linear_ramp): layer k gathers the k-th contributing input of every output entry
+    m = np.pad(np.eye(n), ((0, 0), (before, after)), mode=mode, **kwargs)  # m[i, j]: x_i in y_j
     rows, cols = np.nonzero(m.T)  # sorted by output entry
     rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
     tail = (1,) * (ndim(x) - axis - 1)
@@ -614,10 +644,10 @@ def pad(array, pad_width, mode="constant", **kwargs):
         out = index_add_p(array, index=tuple(slice(int(b), int(b) + n)
                                              for (b, _), n in zip(widths, s)), shape=base.shape)
         return out + base if base.any() else out
-    zeroed = {k: (0 if k in ("end_values",) else v) for k, v in kwargs.items()}
     for axis, (b, a) in enumerate(widths):
         if b or a:
-            each = {k: (v[axis] if k == "stat_length" else v) for k, v in zeroed.items()}
+            each = {k: (v[axis] if k == "stat_length" else v) for k, v in kwargs.items()
+                    if k != "end_values"}  # the end values are in the constant part
             array = _pad_axis(array, axis, int(b), int(a), mode, each)
     return array + base if base.any() else array
 
