@@ -157,3 +157,27 @@ def test_dispatch_and_errors():
         np.fft.rfft(dd.Dual(C, np.ones_like(C)))
     with pytest.raises(TypeError, match="out="):
         np.fft.fft(d, out=np.zeros(R.shape, complex))
+
+
+def test_float32_kept():
+    from dualdiff.core import new_level  # noqa: PLC0415
+    from dualdiff.dual import new_dual  # noqa: PLC0415
+    from dualdiff.rules import PRIMITIVES  # noqa: PLC0415
+
+    x = R.astype(np.float32)
+    d = new_dual(x, x.copy(), new_level())
+    for f in (np.fft.fft, np.fft.rfft, np.fft.ihfft, np.fft.fft2, np.fft.fftshift):
+        y = f(d)
+        assert y.primal.dtype == y.tangent.dtype == f(x).dtype
+    y = np.fft.irfft(np.fft.rfft(d))
+    assert y.primal.dtype == y.tangent.dtype == np.float32
+    # the transposes keep the single precision, and give a real adjoint to a real input
+    w = np.ones((3, 3), np.complex64)
+    (g,) = PRIMITIVES["rfft"].transpose(w, [x], None, [True], n=5, axis=1, norm=None)
+    assert g.dtype == np.float32
+    out = np.fft.irfft(w, 5, axis=1, norm="ortho")
+    (g,) = PRIMITIVES["irfft"].transpose(x, [w], out, [True], n=5, axis=1, norm="ortho")
+    assert g.dtype == np.complex64
+    (g,) = PRIMITIVES["fft_c2c"].transpose(w, [x[:, :3]], None, [True], s=(3,), axes=(1,),
+                                           inverse=True, norm="forward")
+    assert g.dtype == np.float32

@@ -297,3 +297,27 @@ def test_errors_match_numpy(k):
             f(A)
     with pytest.raises(error):
         f(dd.Dual(A, np.ones_like(A)))
+
+
+# --- float32 ------------------------------------------------------------------------------
+
+
+def _dual32(x):
+    """A float32 Dual built directly (the drivers promote their inputs to float64 today)."""
+    from dualdiff.core import new_level  # noqa: PLC0415
+    from dualdiff.dual import new_dual  # noqa: PLC0415
+
+    x = x.astype(np.float32)
+    return new_dual(x, x.copy(), new_level()), x
+
+
+@pytest.mark.parametrize("name", ["diag of a vector", "diag of a matrix", "triu stack",
+                                  "tile more reps", "pad mean", "pad linear_ramp",
+                                  "pad odd reflect", "pad constant values", "pad reflect",
+                                  "roll axes", "insert column", "flip axis", "repeat axis"])
+def test_float32_kept(name):
+    f, x = CASES[name]
+    d, x32 = _dual32(x)
+    y = f(d)
+    assert y.primal.dtype == y.tangent.dtype == f(x32).dtype == np.float32
+    np.testing.assert_allclose(y.primal, f(x32), rtol=1e-6)

@@ -31,7 +31,7 @@ from ..core import normalize_axis, shape, strip
 from ..primitive import Linear
 from ..registry import implements, register
 from .elementwise import conj, multiply, real
-from .structure import getitem_p, index_add_p, roll
+from .structure import _real_dtype, getitem_p, index_add_p, roll
 
 _NORMS = (None, "backward", "ortho", "forward")
 
@@ -117,7 +117,7 @@ def _irfft_transpose(out_bar, primals, out, wants, n, axis, norm):
     z = fft_c2c(out_bar, s=(n,), axes=(axis,), inverse=True, norm="forward")  # unscaled
     z = getitem_p(z, index=(slice(None),) * axis + (slice(0, n // 2 + 1),))
     weights = _irfft_weights(n, axis, len(shape(out_bar)), norm)
-    z = multiply(z, weights.astype(np.finfo(np.result_type(strip(out), float)).dtype))
+    z = multiply(z, weights.astype(_real_dtype(out)))
     z = _resize(z, (axis,), _lengths(primals, (axis,)))
     return [real(z) if _real_input(primals) else z]
 

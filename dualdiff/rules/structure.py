@@ -151,7 +151,7 @@ def _is_basic(index):
 
 
 def _index_add_impl(g, index, shape):
-    z = np.zeros(shape, dtype=np.result_type(g, float))
+    z = np.zeros(shape, dtype=np.result_type(g, 0.0))
     if _is_basic(index):
         z[index] = g
     else:
@@ -173,7 +173,7 @@ index_add_p = register(
 
 
 def _set_index_impl(x, v, index):
-    r = np.array(x, dtype=np.result_type(x, v, float))
+    r = np.array(x, dtype=np.result_type(x, v, 0.0))
     r[index] = v
     return r
 
@@ -558,10 +558,15 @@ def _pairs(value, nd):
     return np.broadcast_to(np.asarray(value), (nd, 2))
 
 
+def _real_dtype(x):
+    """The real floating dtype of ``x``'s values (float32 stays float32; ints give float64)."""
+    return np.finfo(np.result_type(strip(x), 0.0)).dtype
+
+
 def _pad_axis(x, axis, before, after, mode, kwargs):
     """Pad along one axis, as gathers of the entries each padded entry depends on."""
     n, nd = shape(x)[axis], ndim(x)
-    real = np.finfo(np.result_type(strip(x), float)).dtype
+    real = _real_dtype(x)
     column = lambda c: np.asarray(c, real).reshape((-1,) + (1,) * (nd - axis - 1))
     if mode in ("edge", "wrap") or kwargs.get("reflect_type", "even") == "even" and mode in (
             "reflect", "symmetric"):
@@ -605,7 +610,7 @@ def _pad_affine_axis(x, axis, before, after, mode, kwargs):
     for k in range(rank.max() + 1):
         at = rank == k
         idx = np.zeros(m.shape[1], np.intp)
-        coef = np.zeros(m.shape[1], np.finfo(np.result_type(strip(x), float)).dtype)
+        coef = np.zeros(m.shape[1], _real_dtype(x))
         idx[rows[at]], coef[rows[at]] = cols[at], m[cols[at], rows[at]]
         term = _take_along(x, idx, axis) * coef.reshape((-1,) + tail)
         if not at.sum() == m.shape[1]:
@@ -637,7 +642,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     if "stat_length" in kwargs and mode == "mean":
         kwargs = {**kwargs, "stat_length": _pairs(kwargs["stat_length"], len(s))}
     # NumPy checks every argument and gives the constant part: the pad of zeros
-    dtype = np.result_type(strip(array), float)
+    dtype = np.result_type(strip(array), 0.0)
     base = np.pad(np.zeros(s, dtype), pad_width, mode=mode, **kwargs)
     widths = _pairs(pad_width, len(s))
     if mode == "constant":
