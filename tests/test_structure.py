@@ -321,3 +321,35 @@ def test_float32_kept(name):
     y = f(d)
     assert y.primal.dtype == y.tangent.dtype == f(x32).dtype == np.float32
     np.testing.assert_allclose(y.primal, f(x32), rtol=1e-6)
+
+
+# --- second order through the transposes (reverse over forward) ---------------------------
+
+HVP = {
+    "pad odd reflect": CASES["pad odd reflect"], "pad mean": CASES["pad mean"],
+    "insert column": CASES["insert column"], "diag of a vector": CASES["diag of a vector"],
+    "put_along_axis": (lambda x: _put(x), A), "tile more reps": CASES["tile more reps"],
+    "rfft": (lambda x: np.imag(np.fft.rfft(x, 7, axis=0, norm="ortho")), A),
+    "irfft": (lambda x: np.fft.irfft(x, 9), A),
+    "hfft": (lambda x: np.fft.hfft(x, axis=0, norm="forward"), A),
+}
+
+
+def _put(x):
+    d = np.zeros_like(x)
+    np.put_along_axis(d, np.array([[0, 0, 3]]), x[:1, 1:], axis=1)
+    return d
+
+
+@pytest.mark.parametrize("name", sorted(HVP))
+def test_hvp_against_the_dense_map(name):
+    """For affine ``g``, ``F(x) = sum(c g(x)^2)`` has ``H v = 2 J^T (c J v)`` exactly; ``J`` is
+    read off NumPy's ``g`` at unit vectors (``J e_j = g(e_j) - g(0)``)."""
+    g, x = HVP[name]
+    c = rng.uniform(0.5, 2.0, np.shape(g(x)))
+    v = rng.standard_normal(x.shape)
+    zero = g(np.zeros_like(x))
+    jac = np.stack([np.ravel(g(e.reshape(x.shape)) - zero) for e in np.eye(x.size)], axis=1)
+    ref = (2 * jac.T @ (np.ravel(c) * (jac @ np.ravel(v)))).reshape(x.shape)
+    got = dd.hvp(lambda z: np.sum(c * g(z) ** 2), x, v)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * np.max(np.abs(ref)))
