@@ -672,7 +672,7 @@ def insert(arr, obj, values, axis=None):
     their gather (broadcast and repeated values add up in the transpose)."""
     if type(obj) in WRAPPERS:
         raise TypeError("np.insert: the positions must be integers, not a Dual")
-    values = values if type(values) in WRAPPERS else np.asarray(values)
+    values = _values_for(arr, values, "insert")
     return _gather_labels([arr, values], lambda a, v: np.insert(a, obj, v, axis=axis))
 
 
@@ -691,7 +691,7 @@ def put_along_axis(arr, indices, values, axis):
     last-write-wins), and ``arr`` becomes the gather of those labels.
     """
     _writable(arr, "put_along_axis")
-    values = values if type(values) in WRAPPERS else np.asarray(values)
+    values = _values_for(arr, values, "put_along_axis")
 
     def put(a, v):
         a = a.copy()
@@ -699,6 +699,14 @@ def put_along_axis(arr, indices, values, axis):
         return a
 
     arr._become(_gather_labels([arr, values], put))
+
+
+def _values_for(arr, values, name):
+    """``values`` to be written into ``arr``; like NumPy, complex into real is refused."""
+    values = values if type(values) in WRAPPERS else np.asarray(values)
+    if np.iscomplexobj(strip(values)) and not np.iscomplexobj(strip(arr)):
+        raise TypeError(f"np.{name}: complex values cannot be written into a real array")
+    return values
 
 
 def _writable(dst, name):
