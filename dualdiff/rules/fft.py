@@ -178,7 +178,17 @@ def rfft(a, n=None, axis=-1, norm=None, out=None):
 
 def irfft(a, n=None, axis=-1, norm=None, out=None):
     """``np.fft.irfft``: the real signal of length ``n`` (default ``2 (m - 1)``) with the
-    half-spectrum ``a``."""
+    half-spectrum ``a``.
+
+    Only the real part of the DC (and, for even ``n``, the Nyquist) bin is read, so the
+    adjoint there is real; every other bin stands for itself and its mirror image.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda y: np.sum(np.fft.irfft(y, 4)))(np.array([1.0 + 1j, 0.0, 0.0]))
+    array([1.-0.j, 0.-0.j, 0.-0.j])
+    """
     _no_out(out)
     n, axis = _one(a, n, axis, lambda m: 2 * (m - 1))
     return irfft_p(a, n=n, axis=axis, norm=_check_norm(norm))
@@ -294,7 +304,14 @@ def _shifts(x, axes, sign):
 
 
 def fftshift(x, axes=None):
-    """``np.fft.fftshift``: the zero frequency to the centre (a ``roll`` by ``n // 2``)."""
+    """``np.fft.fftshift``: the zero frequency to the centre (a ``roll`` by ``n // 2``).
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.jvp(np.fft.fftshift, (np.arange(4.0),), (np.arange(4.0),))[1]
+    array([2., 3., 0., 1.])
+    """
     return _shifts(x, axes, 1)
 
 

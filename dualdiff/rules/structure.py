@@ -439,7 +439,15 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 
 
 def diag(v, k=0):
-    """``np.diag``: the ``k``-th diagonal of a matrix, or a matrix with ``v`` on it."""
+    """``np.diag``: the ``k``-th diagonal of a matrix, or a matrix with ``v`` on it.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> np.diag(dd.Dual(np.array([1.0, 2.0]), np.ones(2))).tangent
+    array([[1., 0.],
+           [0., 1.]])
+    """
     if ndim(v) == 2:
         return diagonal(v, k)
     if ndim(v) != 1:
@@ -454,7 +462,15 @@ def diagflat(v, k=0):
 
 
 def triu(m, k=0):
-    """``np.triu``: zero below the ``k``-th diagonal (by selection, never a mask product)."""
+    """``np.triu``: zero below the ``k``-th diagonal (by selection, never a mask product).
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.triu(x)))(np.ones((2, 2)))
+    array([[1., 1.],
+           [0., 1.]])
+    """
     mask = np.tri(*shape(m)[-2:], k=int(k) - 1, dtype=bool)
     return where_p(0.0, m, cond=mask)
 
@@ -469,7 +485,15 @@ def tril(m, k=0):
 
 
 def tile(x, reps):
-    """``np.tile`` by reshape, broadcast and reshape (no copy of the index)."""
+    """``np.tile`` by reshape, broadcast and reshape (no index array); the transpose sums the
+    copies.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.tile(x, 3)))(np.array([1.0, 2.0]))
+    array([3., 3.])
+    """
     reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
     if any(r < 0 for r in reps):
         raise ValueError("negative dimensions are not allowed")
@@ -529,7 +553,14 @@ def rot90(m, k=1, axes=(0, 1)):
 
 
 def roll(x, shift, axis=None):
-    """``np.roll`` as a concatenation of two slices per axis."""
+    """``np.roll`` as a concatenation of two slices per axis; the transpose rolls back.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.vjp(lambda x: np.roll(x, 1), np.array([1.0, 2.0, 3.0]))[1](np.array([1.0, 0, 0]))
+    array([0., 0., 1.])
+    """
     if axis is None:
         return reshape_p(roll(ravel(x), shift, 0), shape=shape(x))
     axes = normalize_axis(np.broadcast_to(axis, np.broadcast(shift, axis).shape).ravel(), ndim(x))
@@ -669,7 +700,14 @@ def append(arr, values, axis=None):
 
 def insert(arr, obj, values, axis=None):
     """``np.insert``: NumPy inserts labels of ``values`` among labels of ``arr``; the result is
-    their gather (broadcast and repeated values add up in the transpose)."""
+    their gather (broadcast and repeated values add up in the transpose).
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.insert(x, 1, x[0] * 3.0)))(np.array([1.0, 2.0]))
+    array([4., 1.])
+    """
     if type(obj) in WRAPPERS:
         raise TypeError("np.insert: the positions must be integers, not a Dual")
     values = _values_for(arr, values, "insert")
@@ -677,7 +715,14 @@ def insert(arr, obj, values, axis=None):
 
 
 def delete(arr, obj, axis=None):
-    """``np.delete``: a gather of the entries kept along ``axis``."""
+    """``np.delete``: a gather of the entries kept along ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.delete(x, 0) * 2))(np.ones(3))
+    array([0., 2., 2.])
+    """
     if axis is None:
         arr, axis = ravel(arr), 0
     (axis,) = normalize_axis(axis, ndim(arr))
@@ -689,6 +734,17 @@ def put_along_axis(arr, indices, values, axis):
 
     NumPy writes labels of ``values`` into labels of ``arr`` (so repeated indices keep NumPy's
     last-write-wins), and ``arr`` becomes the gather of those labels.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> def f(x):
+    ...     d = np.zeros_like(x)
+    ...     np.put_along_axis(d, np.array([1, 1]), x, axis=0)  # x[1] overwrites x[0]
+    ...     return d
+    >>> dd.jacobian(f)(np.array([5.0, 7.0]))
+    array([[0., 0.],
+           [0., 1.]])
     """
     _writable(arr, "put_along_axis")
     values = _values_for(arr, values, "put_along_axis")
@@ -716,7 +772,18 @@ def _writable(dst, name):
 
 
 def copyto(dst, src, casting="same_kind", where=True):
-    """``np.copyto`` into a Dual (or tape value) ``dst``: it becomes ``where(where, src, dst)``."""
+    """``np.copyto`` into a Dual (or tape value) ``dst``: it becomes ``where(where, src, dst)``.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> def f(x):
+    ...     d = np.zeros_like(x)
+    ...     np.copyto(d, x ** 2, where=x > 2)
+    ...     return np.sum(d)
+    >>> dd.grad(f)(np.array([1.0, 3.0]))
+    array([0., 6.])
+    """
     _writable(dst, "copyto")
     src_dtype = np.result_type(strip(src))
     if not np.can_cast(src_dtype, np.result_type(strip(dst)), casting=casting):
@@ -748,7 +815,14 @@ def _split(x, indices_or_sections, axis, equal):
 
 
 def split(x, indices_or_sections, axis=0):
-    """``np.split``: a list of slices (equal sections, or cuts at the given indices)."""
+    """``np.split``: a list of slices (equal sections, or cuts at the given indices).
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.split(x, 2)[1] ** 2))(np.array([1.0, 2.0, 3.0, 4.0]))
+    array([0., 0., 6., 8.])
+    """
     return _split(x, indices_or_sections, axis, True)
 
 
@@ -801,7 +875,15 @@ def _block_depth(b, where=()):
 
 
 def block(arrays):
-    """``np.block``: nested lists of blocks; the innermost lists join along the last axis."""
+    """``np.block``: nested lists of blocks; the innermost lists join along the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> one = dd.Dual(np.array([[1.0]]), np.array([[1.0]]))
+    >>> np.block([[one, np.zeros((1, 2))]]).tangent
+    array([[1., 0., 0.]])
+    """
     depth, nd = _block_depth(arrays)
     nd = max(nd, depth)
 
