@@ -13,6 +13,8 @@ tangents against separate passes, and second order.
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dualdiff as dd
 
@@ -118,6 +120,17 @@ def test_stacks(fn, axes):
     dd.check_rule(f, S)
     dd.check_rule(f, np.ascontiguousarray(S.real), order=1)
     np.testing.assert_allclose(dd.jvp(f, (S,), (S,))[1], f(S), rtol=1e-13, atol=1e-13)
+
+
+@given(st.sampled_from(["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]), st.integers(1, 9),
+       st.integers(-2, 1), st.sampled_from(NORMS))
+def test_lengths_axes_norms(fn, n, axis, norm):
+    """Padding and truncation to any length, on either axis, in every norm."""
+    f = lambda a: getattr(np.fft, fn)(a, n, axis=axis, norm=norm)
+    x = R if fn in ("rfft", "ihfft") else C
+    u = rng.standard_normal(x.shape) * (1 if x is R else 1 + 1j)
+    np.testing.assert_allclose(dd.jvp(f, (x,), (u,))[1], f(u), rtol=1e-13, atol=1e-13)
+    dd.check_rule(f, x, order=1)
 
 
 def test_rfft_on_stack_axis_0():
