@@ -144,6 +144,17 @@ def test_row_stack():
     np.testing.assert_array_equal(dd.jvp(f, (V,), (V,))[1], np.vstack([0 * V, V]))
 
 
+@pytest.mark.parametrize("f", [np.flip, np.atleast_3d, lambda x: np.tile(x, (2, 1)),
+                               lambda x: np.repeat(x, 3), lambda x: np.roll(x, 1),
+                               lambda x: np.block([[x, x]]), lambda x: np.insert(V, 1, x),
+                               lambda x: np.append(x, V)])
+def test_scalar_inputs(f):
+    y, t = dd.jvp(f, (2.0,), (1.0,))
+    np.testing.assert_array_equal(y, f(2.0))
+    np.testing.assert_array_equal(t, f(1.0) - f(0.0))
+    dd.check_rule(f, 2.0)
+
+
 def test_split_returns_a_list_of_wrappers():
     pieces = np.split(dd.Dual(A, np.ones_like(A)), 2, axis=1)
     assert isinstance(pieces, list) and [type(p).__name__ for p in pieces] == ["Dual", "Dual"]

@@ -517,6 +517,8 @@ def repeat(x, repeats, axis=None):
 def flip(m, axis=None):
     """``np.flip``: reversed along ``axis`` (all axes by default), a slice."""
     axes = normalize_axis(axis, ndim(m))
+    if not axes:
+        return reshape_p(m, shape=shape(m))
     return getitem_p(m, index=tuple(slice(None, None, -1) if i in axes else slice(None)
                                      for i in range(ndim(m))))
 
