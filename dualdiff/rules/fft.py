@@ -1,8 +1,10 @@
 """``np.fft``: the discrete Fourier transforms, which are linear.
 
-Three primitives carry every function of ``np.fft``; each has NumPy's transform as its
-implementation (so values are NumPy's to the last bit) and its transpose written with the same
-primitives (so derivatives of any order nest):
+Three primitives carry every function of ``np.fft`` (primitives, not composites: written from
+the other primitives a transform would be a dense ``O(n^2)`` product instead of NumPy's
+``O(n log n)`` FFT).  Each has NumPy's transform as its implementation (so values are NumPy's
+to the last bit) and its transpose written with the same primitives (so derivatives of any
+order nest):
 
 - ``fft_c2c``: ``fftn``/``ifftn`` over ``axes``, with the lengths ``s`` (NumPy truncates or
   zero-pads the input to ``s`` first).  The DFT matrix is symmetric, so under the library's
