@@ -13,6 +13,8 @@ tangents against separate passes, and second order.
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dualdiff as dd
 
@@ -120,6 +122,17 @@ def test_stacks(fn, axes):
     np.testing.assert_allclose(dd.jvp(f, (S,), (S,))[1], f(S), rtol=1e-13, atol=1e-13)
 
 
+@given(st.sampled_from(["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"]), st.integers(1, 9),
+       st.integers(-2, 1), st.sampled_from(NORMS))
+def test_lengths_axes_norms(fn, n, axis, norm):
+    """Padding and truncation to any length, on either axis, in every norm."""
+    f = lambda a: getattr(np.fft, fn)(a, n, axis=axis, norm=norm)
+    x = R if fn in ("rfft", "ihfft") else C
+    u = rng.standard_normal(x.shape) * (1 if x is R else 1 + 1j)
+    np.testing.assert_allclose(dd.jvp(f, (x,), (u,))[1], f(u), rtol=1e-13, atol=1e-13)
+    dd.check_rule(f, x, order=1)
+
+
 def test_rfft_on_stack_axis_0():
     f = lambda a: np.fft.rfftn(a, axes=(2, 0), norm="forward")
     dd.check_rule(f, S.real)
@@ -157,3 +170,27 @@ def test_dispatch_and_errors():
         np.fft.rfft(dd.Dual(C, np.ones_like(C)))
     with pytest.raises(TypeError, match="out="):
         np.fft.fft(d, out=np.zeros(R.shape, complex))
+
+
+def test_float32_kept():
+    from dualdiff.core import new_level  # noqa: PLC0415
+    from dualdiff.dual import new_dual  # noqa: PLC0415
+    from dualdiff.rules import PRIMITIVES  # noqa: PLC0415
+
+    x = R.astype(np.float32)
+    d = new_dual(x, x.copy(), new_level())
+    for f in (np.fft.fft, np.fft.rfft, np.fft.ihfft, np.fft.fft2, np.fft.fftshift):
+        y = f(d)
+        assert y.primal.dtype == y.tangent.dtype == f(x).dtype
+    y = np.fft.irfft(np.fft.rfft(d))
+    assert y.primal.dtype == y.tangent.dtype == np.float32
+    # the transposes keep the single precision, and give a real adjoint to a real input
+    w = np.ones((3, 3), np.complex64)
+    (g,) = PRIMITIVES["rfft"].transpose(w, [x], None, [True], n=5, axis=1, norm=None)
+    assert g.dtype == np.float32
+    out = np.fft.irfft(w, 5, axis=1, norm="ortho")
+    (g,) = PRIMITIVES["irfft"].transpose(x, [w], out, [True], n=5, axis=1, norm="ortho")
+    assert g.dtype == np.complex64
+    (g,) = PRIMITIVES["fft_c2c"].transpose(w, [x[:, :3]], None, [True], s=(3,), axes=(1,),
+                                           inverse=True, norm="forward")
+    assert g.dtype == np.float32

@@ -144,6 +144,17 @@ def test_row_stack():
     np.testing.assert_array_equal(dd.jvp(f, (V,), (V,))[1], np.vstack([0 * V, V]))
 
 
+@pytest.mark.parametrize("f", [np.flip, np.atleast_3d, lambda x: np.tile(x, (2, 1)),
+                               lambda x: np.repeat(x, 3), lambda x: np.roll(x, 1),
+                               lambda x: np.block([[x, x]]), lambda x: np.insert(V, 1, x),
+                               lambda x: np.append(x, V)])
+def test_scalar_inputs(f):
+    y, t = dd.jvp(f, (2.0,), (1.0,))
+    np.testing.assert_array_equal(y, f(2.0))
+    np.testing.assert_array_equal(t, f(1.0) - f(0.0))
+    dd.check_rule(f, 2.0)
+
+
 def test_split_returns_a_list_of_wrappers():
     pieces = np.split(dd.Dual(A, np.ones_like(A)), 2, axis=1)
     assert isinstance(pieces, list) and [type(p).__name__ for p in pieces] == ["Dual", "Dual"]
@@ -284,6 +295,9 @@ ERRORS = [
     (lambda x: np.flip(x, 2), ValueError),
     (lambda x: np.roll(x, 1, axis=2), ValueError),
     (lambda x: np.broadcast_arrays(x, np.ones(3)), ValueError),
+    (lambda x: np.insert(x, 1, [x[0, 0], x[0, 1]]), TypeError),  # an object array of Duals
+    (lambda x: np.insert(x, 1, 1j), TypeError),
+    (lambda x: np.put_along_axis(np.zeros_like(x), np.zeros((3, 1), int), 1j, axis=1), TypeError),
     (lambda x: np.put_along_axis(np.zeros((3, 4)), np.zeros((3, 1), int), x, axis=1), TypeError),
 ]
 
@@ -296,3 +310,59 @@ def test_errors_match_numpy(k):
             f(A)
     with pytest.raises(error):
         f(dd.Dual(A, np.ones_like(A)))
+
+
+# --- float32 ------------------------------------------------------------------------------
+
+
+def _dual32(x):
+    """A float32 Dual built directly (the drivers promote their inputs to float64 today)."""
+    from dualdiff.core import new_level  # noqa: PLC0415
+    from dualdiff.dual import new_dual  # noqa: PLC0415
+
+    x = x.astype(np.float32)
+    return new_dual(x, x.copy(), new_level()), x
+
+
+@pytest.mark.parametrize("name", ["diag of a vector", "diag of a matrix", "triu stack",
+                                  "tile more reps", "pad mean", "pad linear_ramp",
+                                  "pad odd reflect", "pad constant values", "pad reflect",
+                                  "roll axes", "insert column", "flip axis", "repeat axis"])
+def test_float32_kept(name):
+    f, x = CASES[name]
+    d, x32 = _dual32(x)
+    y = f(d)
+    assert y.primal.dtype == y.tangent.dtype == f(x32).dtype == np.float32
+    np.testing.assert_allclose(y.primal, f(x32), rtol=1e-6)
+
+
+# --- second order through the transposes (reverse over forward) ---------------------------
+
+HVP = {
+    "pad odd reflect": CASES["pad odd reflect"], "pad mean": CASES["pad mean"],
+    "insert column": CASES["insert column"], "diag of a vector": CASES["diag of a vector"],
+    "put_along_axis": (lambda x: _put(x), A), "tile more reps": CASES["tile more reps"],
+    "rfft": (lambda x: np.imag(np.fft.rfft(x, 7, axis=0, norm="ortho")), A),
+    "irfft": (lambda x: np.fft.irfft(x, 9), A),
+    "hfft": (lambda x: np.fft.hfft(x, axis=0, norm="forward"), A),
+}
+
+
+def _put(x):
+    d = np.zeros_like(x)
+    np.put_along_axis(d, np.array([[0, 0, 3]]), x[:1, 1:], axis=1)
+    return d
+
+
+@pytest.mark.parametrize("name", sorted(HVP))
+def test_hvp_against_the_dense_map(name):
+    """For affine ``g``, ``F(x) = sum(c g(x)^2)`` has ``H v = 2 J^T (c J v)`` exactly; ``J`` is
+    read off NumPy's ``g`` at unit vectors (``J e_j = g(e_j) - g(0)``)."""
+    g, x = HVP[name]
+    c = rng.uniform(0.5, 2.0, np.shape(g(x)))
+    v = rng.standard_normal(x.shape)
+    zero = g(np.zeros_like(x))
+    jac = np.stack([np.ravel(g(e.reshape(x.shape)) - zero) for e in np.eye(x.size)], axis=1)
+    ref = (2 * jac.T @ (np.ravel(c) * (jac @ np.ravel(v)))).reshape(x.shape)
+    got = dd.hvp(lambda z: np.sum(c * g(z) ** 2), x, v)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * np.max(np.abs(ref)))

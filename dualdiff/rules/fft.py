@@ -1,8 +1,10 @@
 """``np.fft``: the discrete Fourier transforms, which are linear.
 
-Three primitives carry every function of ``np.fft``; each has NumPy's transform as its
-implementation (so values are NumPy's to the last bit) and its transpose written with the same
-primitives (so derivatives of any order nest):
+Three primitives carry every function of ``np.fft`` (primitives, not composites: written from
+the other primitives a transform would be a dense ``O(n^2)`` product instead of NumPy's
+``O(n log n)`` FFT).  Each has NumPy's transform as its implementation (so values are NumPy's
+to the last bit) and its transpose written with the same primitives (so derivatives of any
+order nest):
 
 - ``fft_c2c``: ``fftn``/``ifftn`` over ``axes``, with the lengths ``s`` (NumPy truncates or
   zero-pads the input to ``s`` first).  The DFT matrix is symmetric, so under the library's
@@ -31,7 +33,7 @@ from ..core import normalize_axis, shape, strip
 from ..primitive import Linear
 from ..registry import implements, register
 from .elementwise import conj, multiply, real
-from .structure import getitem_p, index_add_p, roll
+from .structure import _real_dtype, getitem_p, index_add_p, roll
 
 _NORMS = (None, "backward", "ortho", "forward")
 
@@ -117,7 +119,7 @@ def _irfft_transpose(out_bar, primals, out, wants, n, axis, norm):
     z = fft_c2c(out_bar, s=(n,), axes=(axis,), inverse=True, norm="forward")  # unscaled
     z = getitem_p(z, index=(slice(None),) * axis + (slice(0, n // 2 + 1),))
     weights = _irfft_weights(n, axis, len(shape(out_bar)), norm)
-    z = multiply(z, weights.astype(np.finfo(np.result_type(strip(out), float)).dtype))
+    z = multiply(z, weights.astype(_real_dtype(out)))
     z = _resize(z, (axis,), _lengths(primals, (axis,)))
     return [real(z) if _real_input(primals) else z]
 
@@ -178,7 +180,17 @@ def rfft(a, n=None, axis=-1, norm=None, out=None):
 
 def irfft(a, n=None, axis=-1, norm=None, out=None):
     """``np.fft.irfft``: the real signal of length ``n`` (default ``2 (m - 1)``) with the
-    half-spectrum ``a``."""
+    half-spectrum ``a``.
+
+    Only the real part of the DC (and, for even ``n``, the Nyquist) bin is read, so the
+    adjoint there is real; every other bin stands for itself and its mirror image.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda y: np.sum(np.fft.irfft(y, 4)))(np.array([1.0 + 1j, 0.0, 0.0]))
+    array([1.-0.j, 0.-0.j, 0.-0.j])
+    """
     _no_out(out)
     n, axis = _one(a, n, axis, lambda m: 2 * (m - 1))
     return irfft_p(a, n=n, axis=axis, norm=_check_norm(norm))
@@ -294,7 +306,14 @@ def _shifts(x, axes, sign):
 
 
 def fftshift(x, axes=None):
-    """``np.fft.fftshift``: the zero frequency to the centre (a ``roll`` by ``n // 2``)."""
+    """``np.fft.fftshift``: the zero frequency to the centre (a ``roll`` by ``n // 2``).
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.jvp(np.fft.fftshift, (np.arange(4.0),), (np.arange(4.0),))[1]
+    array([2., 3., 0., 1.])
+    """
     return _shifts(x, axes, 1)
 
 

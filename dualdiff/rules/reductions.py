@@ -324,7 +324,15 @@ def diff(x, n=1, axis=-1):
 
 
 def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
-    """``np.trace``: the sum of ``diagonal(x, offset, axis1, axis2)``."""
+    """``np.trace``: the sum of ``diagonal(x, offset, axis1, axis2)``.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.trace(x, 1))(np.ones((2, 3)))
+    array([[0., 1., 0.],
+           [0., 0., 1.]])
+    """
     if dtype is not None or out is not None:
         raise TypeError("np.trace(dtype=, out=) is not supported on Duals")
     return sum_p(diagonal(x, offset, axis1, axis2), axis=-1)

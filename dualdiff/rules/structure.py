@@ -153,7 +153,7 @@ def _is_basic(index):
 
 
 def _index_add_impl(g, index, shape):
-    z = np.zeros(shape, dtype=np.result_type(g, float))
+    z = np.zeros(shape, dtype=np.result_type(g, 0.0))
     if _is_basic(index):
         z[index] = g
     else:
@@ -175,7 +175,7 @@ index_add_p = register(
 
 
 def _set_index_impl(x, v, index):
-    r = np.array(x, dtype=np.result_type(x, v, float))
+    r = np.array(x, dtype=np.result_type(x, v, 0.0))
     r[index] = v
     return r
 
@@ -378,6 +378,9 @@ def _gather_labels(xs, arrange):
     """
     labels, start = [], 0
     for x in xs:
+        if type(x) is np.ndarray and x.dtype == object:
+            raise TypeError("an array of Duals cannot be inserted or written; build it with "
+                            "np.stack (one Dual) first")
         n = math.prod(shape(x))
         labels.append(np.arange(start, start + n, dtype=np.intp).reshape(shape(x)))
         start += n
@@ -444,7 +447,15 @@ def diagonal(x, offset=0, axis1=0, axis2=1):
 
 
 def diag(v, k=0):
-    """``np.diag``: the ``k``-th diagonal of a matrix, or a matrix with ``v`` on it."""
+    """``np.diag``: the ``k``-th diagonal of a matrix, or a matrix with ``v`` on it.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> np.diag(dd.Dual(np.array([1.0, 2.0]), np.ones(2))).tangent
+    array([[1., 0.],
+           [0., 1.]])
+    """
     if ndim(v) == 2:
         return diagonal(v, k)
     if ndim(v) != 1:
@@ -459,7 +470,15 @@ def diagflat(v, k=0):
 
 
 def triu(m, k=0):
-    """``np.triu``: zero below the ``k``-th diagonal (by selection, never a mask product)."""
+    """``np.triu``: zero below the ``k``-th diagonal (by selection, never a mask product).
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.triu(x)))(np.ones((2, 2)))
+    array([[1., 1.],
+           [0., 1.]])
+    """
     mask = np.tri(*shape(m)[-2:], k=int(k) - 1, dtype=bool)
     return where_p(0.0, m, cond=mask)
 
@@ -474,7 +493,15 @@ def tril(m, k=0):
 
 
 def tile(x, reps):
-    """``np.tile`` by reshape, broadcast and reshape (no copy of the index)."""
+    """``np.tile`` by reshape, broadcast and reshape (no index array); the transpose sums the
+    copies.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.tile(x, 3)))(np.array([1.0, 2.0]))
+    array([3., 3.])
+    """
     reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
     if any(r < 0 for r in reps):
         raise ValueError("negative dimensions are not allowed")
@@ -498,6 +525,8 @@ def repeat(x, repeats, axis=None):
 def flip(m, axis=None):
     """``np.flip``: reversed along ``axis`` (all axes by default), a slice."""
     axes = normalize_axis(axis, ndim(m))
+    if not axes:
+        return reshape_p(m, shape=shape(m))
     return getitem_p(m, index=tuple(slice(None, None, -1) if i in axes else slice(None)
                                      for i in range(ndim(m))))
 
@@ -534,7 +563,14 @@ def rot90(m, k=1, axes=(0, 1)):
 
 
 def roll(x, shift, axis=None):
-    """``np.roll`` as a concatenation of two slices per axis."""
+    """``np.roll`` as a concatenation of two slices per axis; the transpose rolls back.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.vjp(lambda x: np.roll(x, 1), np.array([1.0, 2.0, 3.0]))[1](np.array([1.0, 0, 0]))
+    array([0., 0., 1.])
+    """
     if axis is None:
         return reshape_p(roll(ravel(x), shift, 0), shape=shape(x))
     axes = normalize_axis(np.broadcast_to(axis, np.broadcast(shift, axis).shape).ravel(), ndim(x))
@@ -563,16 +599,51 @@ def _pairs(value, nd):
     return np.broadcast_to(np.asarray(value), (nd, 2))
 
 
+def _real_dtype(x):
+    """The real floating dtype of ``x``'s values (float32 stays float32; ints give float64)."""
+    return np.finfo(np.result_type(strip(x), 0.0)).dtype
+
+
 def _pad_axis(x, axis, before, after, mode, kwargs):
-    """Pad along one axis: the map of ``np.pad`` on the identity, applied as gathers."""
+    """Pad along one axis, as gathers of the entries each padded entry depends on."""
+    n, nd = shape(x)[axis], ndim(x)
+    real = _real_dtype(x)
+    column = lambda c: np.asarray(c, real).reshape((-1,) + (1,) * (nd - axis - 1))
+    if mode in ("edge", "wrap") or kwargs.get("reflect_type", "even") == "even" and mode in (
+            "reflect", "symmetric"):
+        # a selection: NumPy's own padding of the positions says which entry goes where
+        return _take_along(x, np.pad(np.arange(n), (before, after), mode=mode), axis)
+    if mode == "linear_ramp":
+        # the ramp towards an end value of 0 scales the edge entry by NumPy's coefficients
+        c = np.pad(np.ones(1, real), (before, after), mode=mode, end_values=0)
+        sides = [(_take_along(x, np.zeros(before, np.intp), axis), c[:before]),
+                 (_take_along(x, np.full(after, n - 1), axis), c[before + 1:])]
+    elif mode == "mean":
+        # each side repeats the mean of its stat_length edge entries (the whole axis by
+        # default): a sum into one slot (index_add of a repeated index), spread by a gather
+        lengths = kwargs.get("stat_length", (None, None))
+        sb, sa = (n if s is None else min(int(s), n) for s in lengths)
+        sums = [index_add_p(getitem_p(x, index=_along(axis, cut)), index=_along(
+            axis, np.zeros(k, np.intp)), shape=shape(x)[:axis] + (1,) + shape(x)[axis + 1:])
+                for cut, k in ((slice(0, sb), sb), (slice(n - sa, n), sa))]
+        with np.errstate(divide="ignore"):  # stat_length=0: NumPy's mean of nothing, nan
+            sides = [(_take_along(sums[0], np.zeros(before, np.intp), axis),
+                      np.full(before, 1 / np.float64(sb))),
+                     (_take_along(sums[1], np.zeros(after, np.intp), axis),
+                      np.full(after, 1 / np.float64(sa)))]
+    else:
+        return _pad_affine_axis(x, axis, before, after, mode, kwargs)
+    (b, cb), (a, ca) = sides
+    parts = ([b * column(cb)] if before else []) + [x] + ([a * column(ca)] if after else [])
+    return concatenate_p(*parts, axis=axis) if len(parts) > 1 else x
+
+
+def _pad_affine_axis(x, axis, before, after, mode, kwargs):
+    """``reflect_type="odd"``: NumPy's map on the identity, applied as gathers (layer ``k``
+    gathers the ``k``-th input of every output entry).  The map is dense (``n`` by
+    ``n + before + after``), which is fine for the axis lengths odd reflection is used on."""
     n = shape(x)[axis]
-    one = {k: (v if k == "reflect_type" else _pairs(v, 2)) for k, v in kwargs.items()}
-    m = np.pad(np.eye(n), ((0, 0), (before, after)), mode=mode, **one)  # m[i, j]: x_i in out_j
-    nonzero = m != 0
-    if (nonzero.sum(axis=0) == 1).all() and (m[nonzero] == 1).all():
-        return _take_along(x, np.argmax(nonzero, axis=0), axis)
-    # each output entry is a short combination of inputs (reflect_type="odd", mean,
-    # linear_ramp): layer k gathers the k-th contributing input of every output entry
+    m = np.pad(np.eye(n), ((0, 0), (before, after)), mode=mode, **kwargs)  # m[i, j]: x_i in y_j
     rows, cols = np.nonzero(m.T)  # sorted by output entry
     rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
     tail = (1,) * (ndim(x) - axis - 1)
@@ -580,7 +651,7 @@ def _pad_axis(x, axis, before, after, mode, kwargs):
     for k in range(rank.max() + 1):
         at = rank == k
         idx = np.zeros(m.shape[1], np.intp)
-        coef = np.zeros(m.shape[1], np.finfo(np.result_type(strip(x), float)).dtype)
+        coef = np.zeros(m.shape[1], _real_dtype(x))
         idx[rows[at]], coef[rows[at]] = cols[at], m[cols[at], rows[at]]
         term = _take_along(x, idx, axis) * coef.reshape((-1,) + tail)
         if not at.sum() == m.shape[1]:
@@ -612,17 +683,17 @@ def pad(array, pad_width, mode="constant", **kwargs):
     if "stat_length" in kwargs and mode == "mean":
         kwargs = {**kwargs, "stat_length": _pairs(kwargs["stat_length"], len(s))}
     # NumPy checks every argument and gives the constant part: the pad of zeros
-    dtype = np.result_type(strip(array), float)
+    dtype = np.result_type(strip(array), 0.0)
     base = np.pad(np.zeros(s, dtype), pad_width, mode=mode, **kwargs)
     widths = _pairs(pad_width, len(s))
     if mode == "constant":
         out = index_add_p(array, index=tuple(slice(int(b), int(b) + n)
                                              for (b, _), n in zip(widths, s)), shape=base.shape)
         return out + base if base.any() else out
-    zeroed = {k: (0 if k in ("end_values",) else v) for k, v in kwargs.items()}
     for axis, (b, a) in enumerate(widths):
         if b or a:
-            each = {k: (v[axis] if k == "stat_length" else v) for k, v in zeroed.items()}
+            each = {k: (v[axis] if k == "stat_length" else v) for k, v in kwargs.items()
+                    if k != "end_values"}  # the end values are in the constant part
             array = _pad_axis(array, axis, int(b), int(a), mode, each)
     return array + base if base.any() else array
 
@@ -639,15 +710,29 @@ def append(arr, values, axis=None):
 
 def insert(arr, obj, values, axis=None):
     """``np.insert``: NumPy inserts labels of ``values`` among labels of ``arr``; the result is
-    their gather (broadcast and repeated values add up in the transpose)."""
+    their gather (broadcast and repeated values add up in the transpose).
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.insert(x, 1, x[0] * 3.0)))(np.array([1.0, 2.0]))
+    array([4., 1.])
+    """
     if type(obj) in WRAPPERS:
         raise TypeError("np.insert: the positions must be integers, not a Dual")
-    values = values if type(values) in WRAPPERS else np.asarray(values)
+    values = _values_for(arr, values, "insert")
     return _gather_labels([arr, values], lambda a, v: np.insert(a, obj, v, axis=axis))
 
 
 def delete(arr, obj, axis=None):
-    """``np.delete``: a gather of the entries kept along ``axis``."""
+    """``np.delete``: a gather of the entries kept along ``axis``.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.delete(x, 0) * 2))(np.ones(3))
+    array([0., 2., 2.])
+    """
     if axis is None:
         arr, axis = ravel(arr), 0
     (axis,) = normalize_axis(axis, ndim(arr))
@@ -659,9 +744,20 @@ def put_along_axis(arr, indices, values, axis):
 
     NumPy writes labels of ``values`` into labels of ``arr`` (so repeated indices keep NumPy's
     last-write-wins), and ``arr`` becomes the gather of those labels.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> def f(x):
+    ...     d = np.zeros_like(x)
+    ...     np.put_along_axis(d, np.array([1, 1]), x, axis=0)  # x[1] overwrites x[0]
+    ...     return d
+    >>> dd.jacobian(f)(np.array([5.0, 7.0]))
+    array([[0., 0.],
+           [0., 1.]])
     """
     _writable(arr, "put_along_axis")
-    values = values if type(values) in WRAPPERS else np.asarray(values)
+    values = _values_for(arr, values, "put_along_axis")
 
     def put(a, v):
         a = a.copy()
@@ -671,6 +767,14 @@ def put_along_axis(arr, indices, values, axis):
     arr._become(_gather_labels([arr, values], put))
 
 
+def _values_for(arr, values, name):
+    """``values`` to be written into ``arr``; like NumPy, complex into real is refused."""
+    values = values if type(values) in WRAPPERS else np.asarray(values)
+    if np.iscomplexobj(strip(values)) and not np.iscomplexobj(strip(arr)):
+        raise TypeError(f"np.{name}: complex values cannot be written into a real array")
+    return values
+
+
 def _writable(dst, name):
     if type(dst) not in WRAPPERS:
         raise TypeError(f"np.{name} into a plain array would drop the derivative of the value "
@@ -678,7 +782,18 @@ def _writable(dst, name):
 
 
 def copyto(dst, src, casting="same_kind", where=True):
-    """``np.copyto`` into a Dual (or tape value) ``dst``: it becomes ``where(where, src, dst)``."""
+    """``np.copyto`` into a Dual (or tape value) ``dst``: it becomes ``where(where, src, dst)``.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> def f(x):
+    ...     d = np.zeros_like(x)
+    ...     np.copyto(d, x ** 2, where=x > 2)
+    ...     return np.sum(d)
+    >>> dd.grad(f)(np.array([1.0, 3.0]))
+    array([0., 6.])
+    """
     _writable(dst, "copyto")
     src_dtype = np.result_type(strip(src))
     if not np.can_cast(src_dtype, np.result_type(strip(dst)), casting=casting):
@@ -710,7 +825,14 @@ def _split(x, indices_or_sections, axis, equal):
 
 
 def split(x, indices_or_sections, axis=0):
-    """``np.split``: a list of slices (equal sections, or cuts at the given indices)."""
+    """``np.split``: a list of slices (equal sections, or cuts at the given indices).
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> dd.grad(lambda x: np.sum(np.split(x, 2)[1] ** 2))(np.array([1.0, 2.0, 3.0, 4.0]))
+    array([0., 0., 6., 8.])
+    """
     return _split(x, indices_or_sections, axis, True)
 
 
@@ -763,7 +885,15 @@ def _block_depth(b, where=()):
 
 
 def block(arrays):
-    """``np.block``: nested lists of blocks; the innermost lists join along the last axis."""
+    """``np.block``: nested lists of blocks; the innermost lists join along the last axis.
+
+    Examples
+    --------
+    >>> import numpy as np, dualdiff as dd
+    >>> one = dd.Dual(np.array([[1.0]]), np.array([[1.0]]))
+    >>> np.block([[one, np.zeros((1, 2))]]).tangent
+    array([[1., 0., 0.]])
+    """
     depth, nd = _block_depth(arrays)
     nd = max(nd, depth)
 
