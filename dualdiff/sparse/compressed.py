@@ -129,7 +129,8 @@ class SparseJacobian(_Prepared):
 
     def _prepare(self, pattern):
         col = coloring.color_columns(pattern)
-        row = coloring.color_rows(pattern)
+        # a symmetric pattern's rows colour as its columns: no reverse mode can do better
+        row = col if coloring.is_symmetric(pattern) else coloring.color_rows(pattern)
         kc = int(col.max()) + 1 if col.size else 0
         kr = int(row.max()) + 1 if row.size else 0
         rows, cols = _entries(pattern)
