@@ -26,6 +26,11 @@ sp = require_scipy()
 #: the batched orderings put all remaining vertices in one batch after this many batches.
 MAX_BATCHES = 64
 
+#: the star colouring is tried, in these orders, when the distance-2 colouring needs more
+#: than STAR_BELOW colours (no star colouring of a graph with an edge beats 2; of a path, 3).
+STAR_ORDERS = ("natural", "smallest_last")
+STAR_BELOW = 3
+
 #: rounds of iterated greedy after the best order.
 ITERATED_GREEDY = 3
 
@@ -215,11 +220,66 @@ def is_symmetric(pattern):
     return p.shape[0] == p.shape[1] and (p != p.T).nnz == 0
 
 
+def star_greedy(graph, order, lists=None):
+    """A greedy star colouring of ``graph`` in ``order``: proper, and no path on four
+    vertices has only two colours (so ``H V`` gives every entry of ``H`` directly).
+
+    Vertex ``v`` avoids the colours of its neighbours ``w``; of every ``x`` two steps away
+    through ``w`` when ``x`` already has another neighbour of ``w``'s colour (path v-w-x-y);
+    and of every neighbour ``x`` of ``w`` when ``w``'s colour appears twice around ``v``
+    (path u-v-w-x).  Each vertex keeps the count of its neighbours' colours, so the work is
+    about the sum of squared degrees.
+    """
+    ptr, ind = lists or adjacency_lists(graph)
+    n = graph.shape[0]
+    colors = [-1] * n
+    around = [{} for _ in range(n)]  # colour -> number of coloured neighbours
+    for v in np.asarray(order).tolist():
+        nbrs = [w for w in ind[ptr[v]:ptr[v + 1]] if w != v]
+        forbidden = set()
+        classes = {}
+        for w in nbrs:
+            cw = colors[w]
+            if cw < 0:
+                continue
+            forbidden.add(cw)
+            classes[cw] = classes.get(cw, 0) + 1
+        for w in nbrs:
+            cw = colors[w]
+            if cw < 0:
+                continue
+            twice = classes[cw] > 1
+            for x in ind[ptr[w]:ptr[w + 1]]:
+                cx = colors[x]
+                if x == v or x == w or cx < 0:
+                    continue
+                if twice or around[x].get(cw, 0) > 1:
+                    forbidden.add(cx)
+        c = 0
+        while c in forbidden:
+            c += 1
+        colors[v] = c
+        for w in nbrs:
+            a = around[w]
+            a[c] = a.get(c, 0) + 1
+    return np.array(colors, dtype=np.int64)
+
+
 def color_symmetric(pattern, orders=ORDERS):
-    """A star colouring of a symmetric pattern (from which ``H V`` gives every entry
-    directly): the distance-2 colouring of its adjacency graph."""
+    """A star colouring of a symmetric pattern, from which ``H V`` gives every entry
+    directly: the fewer colours of the greedy star colouring and of the distance-2
+    colouring of the adjacency graph (itself a star colouring), over ``orders``."""
     p = _csr_bool(pattern)
-    return color_columns(p + p.T, orders)
+    p = _csr_bool(p + p.T)
+    best = color_columns(p, orders)
+    if best.size and int(best.max()) + 1 > STAR_BELOW:
+        g = _csr_bool(p - sp.eye_array(p.shape[0], dtype=bool).multiply(p))
+        lists = adjacency_lists(g)
+        for name in [o for o in orders if o in STAR_ORDERS]:
+            c = star_greedy(g, _ORDERINGS[name](g), lists)
+            if c.max() < best.max():
+                best = c
+    return best
 
 
 # --- validity ----------------------------------------------------------------------------
