@@ -243,3 +243,13 @@ def test_import_error_without_scipy():
                          check=True).stdout.strip()
     assert out == ("dualdiff's sparse Jacobians and Hessians need SciPy: "
                    "pip install 'dualdiff[sparse]'")
+
+
+def test_large_reductions_are_traced_without_dense_work():
+    # a sum over 10^5 elements: one transpose of the rule, not 10^5 unit tangents
+    p = dd.hessian_sparsity(rosenbrock)(np.ones(10**5))
+    assert p.nnz == 3 * 10**5 - 2
+    q = dd.jacobian_sparsity(lambda x: np.sum(x.reshape(100, 1000) ** 2, axis=1))(
+        np.ones(10**5))
+    assert q.shape == (100, 10**5) and q.nnz == 10**5
+    assert (q[[3]].indices // 1000 == 3).all()

@@ -183,6 +183,23 @@ def _through_jvp(prim, primals, patterns, out, params, n):
         return extended[np.where(sel > 0, sel - 1, total)]
     if m * total > MAX_DENSE_STRUCTURE:
         return _dense_over(_any_row(stacked), m)
+    if m < total and hasattr(prim, "vjp"):
+        # fewer outputs than inputs (a reduction): the rule's transpose, once per output
+        wants = [p is not None for p in patterns]
+        os = shape(out)
+
+        def pull(i):
+            bar = np.zeros(m)
+            bar[i] = 1.0
+            bar = bar.reshape(os) if type(out) is np.ndarray else bar[0].item()
+            bars = prim.vjp(bar, primals, out, wants, **params)
+            return np.concatenate([
+                np.zeros(sizes[j]) if bars[k] is None else
+                np.broadcast_to(np.asarray(bars[k]), shape(primals[k])).ravel()
+                for j, k in enumerate(moving)])
+
+        rows = sp.csr_array(np.stack([pull(i) != 0 for i in range(m)]))
+        return (rows.astype(np.int8) @ stacked.astype(np.int8)).astype(bool)
     return (_structure(apply, total, m) @ stacked).astype(bool)
 
 
@@ -217,7 +234,7 @@ def _recover(r, total):
 
 def _structure(apply, total, m):
     """The boolean structure (m x total) of the linear map, from unit tangents in chunks."""
-    k = max(1, CHUNK_ENTRIES // max(m, 1))
+    k = max(1, CHUNK_ENTRIES // max(m, total, 1))
     blocks = []
     for start in range(0, total, k):
         b = min(k, total - start)
