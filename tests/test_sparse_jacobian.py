@@ -253,3 +253,18 @@ def test_large_reductions_are_traced_without_dense_work():
         np.ones(10**5))
     assert q.shape == (100, 10**5) and q.nnz == 10**5
     assert (q[[3]].indices // 1000 == 3).all()
+
+
+def test_hessian_through_branches_products_and_reductions():
+    a = sp.diags_array([np.ones(7), np.ones(8)], offsets=[-1, 0]).toarray()[:, :8]
+
+    def f(x):
+        y = np.where(x > 0, x**3, np.sin(x))
+        return np.sum(y * x[np.arange(8) - 2]) + np.max(x[:3]) * x[-1] + np.sum((a @ x) ** 2)
+
+    for x in (RNG.standard_normal(8), -np.abs(RNG.standard_normal(8))):
+        hess = dd.sparse_hessian(f, check=True)
+        dense = dd.hessian(f)(x)
+        np.testing.assert_allclose(hess(x).toarray(), dense, rtol=1e-13, atol=1e-13)
+        assert_superset(hess.sparsity, dense)
+        assert coloring.is_symmetric_coloring(hess.sparsity, hess._colors)
