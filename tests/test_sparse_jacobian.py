@@ -268,3 +268,15 @@ def test_hessian_through_branches_products_and_reductions():
         np.testing.assert_allclose(hess(x).toarray(), dense, rtol=1e-13, atol=1e-13)
         assert_superset(hess.sparsity, dense)
         assert coloring.is_symmetric_coloring(hess.sparsity, hess._colors)
+
+
+def test_stacked_and_traced_matrix_products():
+    w = np.triu(RNG.standard_normal((3, 3)))
+
+    def f(x):
+        s = x.reshape(2, 3, 3)
+        return np.concatenate([(s @ w).ravel(), (s[0] @ s[1]).ravel(), s[1] @ x[:3]])
+
+    jac = check_problem(f, RNG.standard_normal(18))
+    p = jac.sparsity.toarray()
+    assert p[:18].sum() == 2 * 3 * 6  # s @ triangular w: 1 + 2 + 3 inputs per row of 3

@@ -27,7 +27,6 @@ import math
 import numpy as np
 
 from ..core import WRAPPERS, shape, strip
-from ..dual import Dual
 from ..wrapper import Wrapper
 from ._scipy import require_scipy
 
@@ -264,7 +263,7 @@ def _matmul_pattern(primals, patterns, out, n):
         return _through_jvp(_Bilinear(wa, wb), primals, patterns, out, {}, n)
     a2 = wa.reshape(1, -1) if wa.ndim == 1 else wa
     b2 = wb.reshape(-1, 1) if wb.ndim == 1 else wb
-    rows, inner = a2.shape
+    rows = a2.shape[0]
     cols = b2.shape[1]
     terms = []
     if pa is not None:
@@ -288,8 +287,7 @@ class _Bilinear:
     def jvp(self, primals, tangents, out, batch):
         from ..rules.linalg import matmul
 
-        prim = matmul
-        return prim.jvp((self.wa, self.wb), tangents, out, batch)
+        return matmul.jvp((self.wa, self.wb), tangents, out, batch)
 
 
 #: custom rules with a declared pattern: ``pattern(primals, patterns, out, n, **params)``.
@@ -340,4 +338,4 @@ def trace(g, x):
     return p, shape(out)
 
 
-__all__ = ["Tracer", "trace", "bind_argnums", "Dual"]
+__all__ = ["Tracer", "bind_argnums", "trace"]
