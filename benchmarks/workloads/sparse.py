@@ -438,7 +438,7 @@ def main(argv=None):
     body = sections(bru, bdf, hes)
     out = Path(args.out)
     if args.append:
-        text = out.read_text() + "\n".join(
+        text = out.read_text().rstrip("\n") + "\n\n" + "\n".join(
             [f"## {args.append}", "", f"Command: `{command}` "
              f"({time.perf_counter() - start:.0f} s).", "",
              *[("#" + line if line.startswith("## ") else line) for line in body]])
