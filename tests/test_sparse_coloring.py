@@ -65,14 +65,37 @@ def test_few_colours_on_bands_and_stencils():
 
 def test_colours_1e5_stencil_columns_fast():
     lap = laplacian_2d(316)  # 99,856 columns
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the shared machine's load inflates wall time
     c = coloring.color_columns(lap)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert coloring.is_column_coloring(lap, c)
     assert c.max() + 1 <= 8
-    assert elapsed < 5.0  # about 1 s on the shared 2-core machine; generous against noise
+    assert elapsed < 2.0  # about 0.5 s of CPU; generous against a loaded machine
 
 
 def test_unknown_order():
     with pytest.raises(ValueError, match="unknown vertex order"):
         coloring.color_columns(banded(3, [0]), orders=("best",))
+
+
+@given(patterns())
+def test_star_colourings_are_valid(p):
+    s = p[:, : min(p.shape)][: min(p.shape)]
+    s = coloring._csr_bool(s + s.T)
+    off = coloring._csr_bool(s - sp.eye_array(s.shape[0], dtype=bool).multiply(s))
+    for order in coloring.ORDERS:
+        c = coloring.star_greedy(off, coloring._ORDERINGS[order](off))
+        assert coloring.is_symmetric_coloring(s + sp.eye_array(s.shape[0], dtype=bool), c)
+
+
+def test_star_colouring_beats_distance_2_on_a_star_and_a_grid():
+    # a star graph: distance-2 needs one colour per vertex, a star colouring two
+    n = 20
+    star = sp.lil_array((n, n), dtype=bool)
+    star[0, :] = True
+    star[:, 0] = True
+    star = sp.csr_array(star)
+    assert coloring.color_columns(star).max() + 1 == n
+    assert coloring.color_symmetric(star).max() + 1 == 2
+    lap = laplacian_2d(30)  # the greedy distance-2 colouring takes 7 here
+    assert coloring.color_symmetric(lap).max() + 1 == 5 < coloring.color_columns(lap).max() + 1

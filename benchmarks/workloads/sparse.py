@@ -163,8 +163,9 @@ def jacobian_case(s, n):
                                  make=lambda: lambda: dd.jacobian(f)(y)))
     pattern = brusselator_jacobian_hand(n, y) != 0
     groups = group_columns(pattern)
-    entries.append(Entry("scipy.fd", "SciPy approx_derivative, coloured (same pattern)",
-                         PEER, lambda: approx_derivative(f, y, sparsity=(pattern, groups)),
+    entries.append(Entry("scipy.fd", "SciPy approx_derivative 2-point, coloured",
+                         PEER, lambda: approx_derivative(f, y, method="2-point",
+                                                         sparsity=(pattern, groups)),
                          check=False))
     return Case("sparse-jac", n, f"N={n}", entries, brusselator_jacobian_hand(n, y) @ v,
                 rtol=1e-12, post=_through(v))
@@ -219,15 +220,20 @@ def _time(fn, min_time=0.2, repeats=5):
     return float(np.median(times))
 
 
-def _once(fn):
-    start = time.perf_counter()
+def _once(fn, clock=time.perf_counter):
+    start = clock()
     out = fn()
-    return out, time.perf_counter() - start
+    return out, clock() - start
 
 
 def _rel(a, b):
-    a = a.toarray() if hasattr(a, "toarray") else np.asarray(a)
-    b = b.toarray() if hasattr(b, "toarray") else np.asarray(b)
+    """max |a - b| / max |b| (sparse or dense; a sparse answer stays sparse)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(a) or sp.issparse(b):
+        d = abs(sp.csr_array(a) - sp.csr_array(b))
+        return float(d.max() / abs(sp.csr_array(b)).max())
+    a, b = np.asarray(a), np.asarray(b)
     return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
 
 
@@ -244,15 +250,17 @@ def brusselator_row(n):
         return rhs(0.0, y)
 
     ref = brusselator_jacobian_hand(n, y)
-    pattern, t_detect = _once(lambda: dd.jacobian_sparsity(f)(y))
-    _, t_color = _once(lambda: (coloring.color_columns(pattern), coloring.color_rows(pattern)))
+    # CPU time: on the loaded machine, wall time of a one-off call is mostly waiting
+    pattern, t_detect = _once(lambda: dd.jacobian_sparsity(f)(y), time.process_time)
+    _, t_color = _once(lambda: (coloring.color_columns(pattern), coloring.color_rows(pattern)),
+                       time.process_time)
     jac = dd.sparse_jacobian(f)
     jac(y)
     t_f = _time(lambda: f(y))
     t_sparse = _time(lambda: jac(y))
     groups = group_columns(pattern)
-    t_fd = _time(lambda: approx_derivative(f, y, sparsity=(pattern, groups)))
-    fd = approx_derivative(f, y, sparsity=(pattern, groups))
+    t_fd = _time(lambda: approx_derivative(f, y, method="2-point", sparsity=(pattern, groups)))
+    fd = approx_derivative(f, y, method="2-point", sparsity=(pattern, groups))
     t_dense = None
     if n <= DENSE_UP_TO:
         dense_jac = dd.jacobian(f)
@@ -320,28 +328,12 @@ def _ms(t):
     return "—" if t is None else f"{t * 1e3:.3g} ms"
 
 
-def write_report(path, bru, bdf, hes, command, elapsed):
-    import scipy
+def _ratio(a, b):
+    return "—" if a is None or b is None else f"{a / b:.3g}×"
 
-    import dualdiff as dd
 
-    def ratio(a, b):
-        return "—" if a is None or b is None else f"{a / b:.3g}×"
-
+def brusselator_table(bru):
     lines = [
-        "# Sparse Jacobians and Hessians: measured (issue 10)", "",
-        f"Command: `{command}` ({elapsed:.0f} s). Machine: {platform.machine()}, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy "
-        f"{scipy.__version__}, dualdiff {getattr(dd, '__version__', 'worktree')}.", "",
-        "**The machine is shared (2 cores, several agents running tests and benchmarks at the "
-        "same time) and noisy: absolute times swing by 2-5x between runs.** Each ratio below "
-        "comes from one run, its two timings taken back to back, so it is more trustworthy "
-        "than any absolute time; still, read them as ±30%.", "",
-        "## 1. 2-D Brusselator Jacobian (2N² inputs, periodic 5-point Laplacian)", "",
-        "Prepared `dd.sparse_jacobian(f)` (pattern and colouring at the first call, timed "
-        "apart); SciPy: `approx_derivative(f, y, sparsity=(pattern, group_columns(pattern)))`, "
-        "the same pattern, its own grouping prepared once. Errors are max-abs relative to "
-        "the hand-written Jacobian.", "",
         "| N | inputs | colours (dd) | colours (SciPy group_columns) | detection | colouring "
         "| f | sparse J | sparse / f | dense dd.jacobian | dense / sparse | SciPy FD "
         "| sparse / FD | error dd | error FD |",
@@ -351,53 +343,109 @@ def write_report(path, bru, bdf, hes, command, elapsed):
         lines.append(
             f"| {r['N']} | {r['inputs']} | {r['colors']} ({r['mode']}) | {r['scipy_colors']} "
             f"| {_ms(r['detect'])} | {_ms(r['color'])} | {_ms(r['f'])} | {_ms(r['sparse'])} "
-            f"| {ratio(r['sparse'], r['f'])} | {_ms(r['dense'])} "
-            f"| {ratio(r['dense'], r['sparse'])} | {_ms(r['fd'])} "
-            f"| {ratio(r['sparse'], r['fd'])} | {r['err']:.1e} | {r['fd_err']:.1e} |")
-    lines += ["", "Detection + colouring per input (should stay flat if linear in N²): " +
-              ", ".join(f"N={r['N']}: {(r['detect'] + r['color']) / r['inputs'] * 1e6:.3g} µs"
-                        for r in bru), ""]
-    lines += ["## 2. Stiff solve: solve_ivp(BDF), Brusselator N = 32, t in [0, 11.5]", "",
-              "rtol=1e-6, atol=1e-8. The end-state difference is relative to the "
-              "dd.sparse_jacobian solve.", "",
-              "| jac | wall time | Jacobian evaluations | rhs evaluations | LU "
-              "| end state vs dd | success |", "|---|---|---|---|---|---|---|"]
+            f"| {_ratio(r['sparse'], r['f'])} | {_ms(r['dense'])} "
+            f"| {_ratio(r['dense'], r['sparse'])} | {_ms(r['fd'])} "
+            f"| {_ratio(r['sparse'], r['fd'])} | {r['err']:.1e} | {r['fd_err']:.1e} |")
+    return lines
+
+
+def bdf_table(bdf):
+    lines = ["| jac | wall time | Jacobian evaluations | rhs evaluations | LU "
+             "| end state vs dd | success |", "|---|---|---|---|---|---|---|"]
     for r in bdf:
         lines.append(f"| {r['label']} | {r['time']:.3g} s | {r['njev']} | {r['nfev']} "
                      f"| {r['nlu']} | {r['diff']:.1e} | {r['success']} |")
-    lines += ["", "## 3. Sparse Hessians", "",
-              "Prepared `dd.sparse_hessian(f)` (one batch of Hessian-vector products, one "
-              "direction per colour) against one `dd.hvp`.", "",
-              "| problem | n | colours | nnz | prepare (first call) | sparse H | one hvp "
-              "| sparse H / hvp | f | error vs hand | Hv check |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    return lines
+
+
+def hessian_table(hes):
+    lines = ["| problem | n | colours | nnz | prepare (first call) | sparse H | one hvp "
+             "| sparse H / hvp | f | error vs hand | Hv check |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in hes:
         err = "—" if r["err"] is None else f"{r['err']:.1e}"
         lines.append(f"| {r['name']} | {r['n']} | {r['colors']} | {r['nnz']} "
                      f"| {_ms(r['prepare'])} | {_ms(r['sparse'])} | {_ms(r['hvp'])} "
-                     f"| {ratio(r['sparse'], r['hvp'])} | {_ms(r['f'])} | {err} "
+                     f"| {_ratio(r['sparse'], r['hvp'])} | {_ms(r['f'])} | {err} "
                      f"| {r['hvp_err']:.1e} |")
-    lines.append("")
-    Path(path).write_text("\n".join(lines))
+    return lines
+
+
+def header(command, elapsed):
+    import scipy
+
+    import dualdiff as dd
+
+    return [
+        "# Sparse Jacobians and Hessians: measured (issue 10)", "",
+        f"Command: `{command}` ({elapsed:.0f} s). Machine: {platform.machine()}, "
+        f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy "
+        f"{scipy.__version__}, dualdiff {getattr(dd, '__version__', 'worktree')}.", "",
+        "**The machine is shared (2 cores, several agents running tests and benchmarks at the "
+        "same time) and noisy: absolute times swing by 2-5x between runs.** Each ratio below "
+        "comes from one run, its two timings taken back to back, so it is more trustworthy "
+        "than any absolute time; still, read them as ±30%.", "",
+    ]
+
+
+def sections(bru, bdf, hes):
+    lines = []
+    if bru:
+        lines += [
+            "## 1. 2-D Brusselator Jacobian (2N² inputs, periodic 5-point Laplacian)", "",
+            "Prepared `dd.sparse_jacobian(f)` (pattern and colouring at the first call, timed "
+            "apart); SciPy: `approx_derivative(f, y, method='2-point', sparsity=(pattern, "
+            "group_columns(pattern)))`, the same pattern, its own grouping prepared once. "
+            "Errors are max-abs relative to the hand-written Jacobian. Detection and "
+            "colouring (columns and rows, all vertex orders) are CPU times of one call; the "
+            "rest are wall-clock medians.", "",
+            *brusselator_table(bru), "",
+            "Detection + colouring per input (flat if linear in N²): " + ", ".join(
+                f"N={r['N']}: {(r['detect'] + r['color']) / r['inputs'] * 1e6:.3g} µs"
+                for r in bru), ""]
+    if bdf:
+        lines += ["## 2. Stiff solve: solve_ivp(BDF), Brusselator N = 32, t in [0, 11.5]", "",
+                  "rtol=1e-6, atol=1e-8. The end-state difference is relative to the "
+                  "dd.sparse_jacobian solve.", "", *bdf_table(bdf), ""]
+    if hes:
+        lines += ["## 3. Sparse Hessians", "",
+                  "Prepared `dd.sparse_hessian(f)` (one batch of Hessian-vector products, "
+                  "one direction per colour) against one `dd.hvp`.", "",
+                  *hessian_table(hes), ""]
+    return lines
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, BRUSSELATOR_SIZES)))
+    parser.add_argument("--no-bdf", action="store_true", help="skip the stiff solve")
+    parser.add_argument("--append", metavar="TITLE",
+                        help="append the tables under this heading instead of a new file")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "SPARSE.md"))
     args = parser.parse_args(argv)
     start = time.perf_counter()
     log = lambda *a: print(*a, flush=True)  # noqa: E731
     bru = []
-    for n in (int(s) for s in args.sizes.split(",")):
+    for n in (int(s) for s in args.sizes.split(",") if s):
         bru.append(brusselator_row(n))
         log(bru[-1])
-    bdf = bdf_rows(32, log)
+    bdf = [] if args.no_bdf else bdf_rows(32, log)
     hes = hessian_rows(log)
-    command = "python -m benchmarks.workloads.sparse" + (
-        f" --sizes {args.sizes}" if args.sizes != ",".join(map(str, BRUSSELATOR_SIZES)) else "")
-    write_report(args.out, bru, bdf, hes, command, time.perf_counter() - start)
-    print(f"wrote {args.out}")
+    command = "python -m benchmarks.workloads.sparse" + "".join([
+        f" --sizes {args.sizes}" if args.sizes != parser.get_default("sizes") else "",
+        " --no-bdf" if args.no_bdf else "",
+        f" --append '{args.append}'" if args.append else ""])
+    body = sections(bru, bdf, hes)
+    out = Path(args.out)
+    if args.append:
+        text = out.read_text().rstrip("\n") + "\n\n" + "\n".join(
+            [f"## {args.append}", "", f"Command: `{command}` "
+             f"({time.perf_counter() - start:.0f} s).", "",
+             *[("#" + line if line.startswith("## ") else line) for line in body]])
+    else:
+        text = "\n".join(header(command, time.perf_counter() - start) + body)
+    out.write_text(text)
+    print(f"wrote {out}")
     return 0
 
 

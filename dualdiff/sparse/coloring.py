@@ -12,7 +12,9 @@ The greedy colouring is computed in several vertex orders (natural, largest-firs
 smallest-last, incidence-degree) and the one with fewest colours kept.  The orders are
 vectorised; smallest-last and incidence-degree are computed in batches (all vertices of the
 current minimum degree, or of the current maximum incidence, at once, ties in natural
-order; after :data:`MAX_BATCHES` batches the rest form one batch).
+order; after :data:`MAX_BATCHES` batches the rest form one batch).  The best is then
+coloured again in the order of its colour classes, last class first (Culberson's iterated
+greedy), which cannot need more colours and often needs fewer.
 """
 
 import numpy as np
@@ -23,6 +25,14 @@ sp = require_scipy()
 
 #: the batched orderings put all remaining vertices in one batch after this many batches.
 MAX_BATCHES = 64
+
+#: the star colouring is tried, in these orders, when the distance-2 colouring needs more
+#: than STAR_BELOW colours (no star colouring of a graph with an edge beats 2; of a path, 3).
+STAR_ORDERS = ("natural", "smallest_last")
+STAR_BELOW = 3
+
+#: rounds of iterated greedy after the best order.
+ITERATED_GREEDY = 3
 
 ORDERS = ("natural", "largest_first", "smallest_last", "incidence_degree")
 
@@ -57,14 +67,20 @@ def _gather(indptr, indices, vertices):
     return indices[pos], np.repeat(vertices, lens)
 
 
-def greedy(graph, order):
+def adjacency_lists(graph):
+    """``graph``'s CSR arrays as Python lists, for :func:`greedy`'s loop."""
+    return graph.indptr.tolist(), graph.indices.tolist()
+
+
+def greedy(graph, order, lists=None):
     """The sequential greedy colouring of ``graph`` in ``order`` (colours 0, 1, ...): each
     vertex takes the smallest colour none of its neighbours earlier in the order has.
 
     The one loop over vertices runs on Python lists (a few set operations per vertex),
     which at 10^5 vertices of a stencil is faster than any vectorised rounds scheme.
+    ``lists``: :func:`adjacency_lists` of ``graph``, when already made.
     """
-    ptr, ind = graph.indptr.tolist(), graph.indices.tolist()
+    ptr, ind = lists or adjacency_lists(graph)
     colors = [-1] * graph.shape[0]
     for v in np.asarray(order).tolist():
         used = {colors[u] for u in ind[ptr[v]:ptr[v + 1]]}
@@ -148,6 +164,7 @@ def color_graph(graph, orders=ORDERS, lower_bound=0):
     reaches ``lower_bound`` colours (it cannot be beaten).
     """
     best, tried = None, []
+    lists = adjacency_lists(graph)
     for name in orders:
         if name not in _ORDERINGS:
             raise ValueError(f"unknown vertex order {name!r}; choose from {ORDERS}")
@@ -155,7 +172,7 @@ def color_graph(graph, orders=ORDERS, lower_bound=0):
         if any(np.array_equal(order, t) for t in tried):
             continue
         tried.append(order)
-        c = greedy(graph, order)
+        c = greedy(graph, order, lists)
         k = int(c.max()) + 1 if c.size else 0
         if best is None or k < best[0]:
             best = (k, c, name)
@@ -163,7 +180,18 @@ def color_graph(graph, orders=ORDERS, lower_bound=0):
             break
     if best is None:
         raise ValueError("orders must name at least one vertex order")
-    return best[1], best[2]
+    k, c, name = best
+    # iterated greedy (Culberson): colouring again with the colour classes contiguous, the
+    # last class first, never needs more colours and often fewer
+    for _ in range(ITERATED_GREEDY):
+        if k <= lower_bound:
+            break
+        again = greedy(graph, np.argsort(-c, kind="stable"), lists)
+        k_again = int(again.max()) + 1
+        if k_again >= k:
+            break
+        k, c, name = k_again, again, name + "+iterated"
+    return c, name
 
 
 def color_columns(pattern, orders=ORDERS):
@@ -186,11 +214,72 @@ def color_rows(pattern, orders=ORDERS):
     return color_columns(_csr_bool(pattern).T, orders)
 
 
-def color_symmetric(pattern, orders=ORDERS):
-    """A star colouring of a symmetric pattern (from which ``H V`` gives every entry
-    directly): the distance-2 colouring of its adjacency graph."""
+def is_symmetric(pattern):
+    """Whether a square pattern equals its transpose (then rows colour like columns)."""
     p = _csr_bool(pattern)
-    return color_columns(p + p.T, orders)
+    return p.shape[0] == p.shape[1] and (p != p.T).nnz == 0
+
+
+def star_greedy(graph, order, lists=None):
+    """A greedy star colouring of ``graph`` in ``order``: proper, and no path on four
+    vertices has only two colours (so ``H V`` gives every entry of ``H`` directly).
+
+    Vertex ``v`` avoids the colours of its neighbours ``w``; of every ``x`` two steps away
+    through ``w`` when ``x`` already has another neighbour of ``w``'s colour (path v-w-x-y);
+    and of every neighbour ``x`` of ``w`` when ``w``'s colour appears twice around ``v``
+    (path u-v-w-x).  Each vertex keeps the count of its neighbours' colours, so the work is
+    about the sum of squared degrees.
+    """
+    ptr, ind = lists or adjacency_lists(graph)
+    n = graph.shape[0]
+    colors = [-1] * n
+    around = [{} for _ in range(n)]  # colour -> number of coloured neighbours
+    for v in np.asarray(order).tolist():
+        nbrs = [w for w in ind[ptr[v]:ptr[v + 1]] if w != v]
+        forbidden = set()
+        classes = {}
+        for w in nbrs:
+            cw = colors[w]
+            if cw < 0:
+                continue
+            forbidden.add(cw)
+            classes[cw] = classes.get(cw, 0) + 1
+        for w in nbrs:
+            cw = colors[w]
+            if cw < 0:
+                continue
+            twice = classes[cw] > 1
+            for x in ind[ptr[w]:ptr[w + 1]]:
+                cx = colors[x]
+                if x == v or x == w or cx < 0:
+                    continue
+                if twice or around[x].get(cw, 0) > 1:
+                    forbidden.add(cx)
+        c = 0
+        while c in forbidden:
+            c += 1
+        colors[v] = c
+        for w in nbrs:
+            a = around[w]
+            a[c] = a.get(c, 0) + 1
+    return np.array(colors, dtype=np.int64)
+
+
+def color_symmetric(pattern, orders=ORDERS):
+    """A star colouring of a symmetric pattern, from which ``H V`` gives every entry
+    directly: the fewer colours of the greedy star colouring and of the distance-2
+    colouring of the adjacency graph (itself a star colouring), over ``orders``."""
+    p = _csr_bool(pattern)
+    p = _csr_bool(p + p.T)
+    best = color_columns(p, orders)
+    if best.size and int(best.max()) + 1 > STAR_BELOW:
+        g = _csr_bool(p - sp.eye_array(p.shape[0], dtype=bool).multiply(p))
+        lists = adjacency_lists(g)
+        for name in [o for o in orders if o in STAR_ORDERS]:
+            c = star_greedy(g, _ORDERINGS[name](g), lists)
+            if c.max() < best.max():
+                best = c
+    return best
 
 
 # --- validity ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ sp = require_scipy()
 AUTO, EACH_CALL = "auto", "auto-each-call"
 
 
-def _as_pattern(sparsity, want=None):
+def _as_pattern(sparsity, want=None, what="Jacobian", sizes="size of f(x), size of x"):
     """A user's pattern (dense bool array or scipy.sparse) as a boolean csr_array."""
     if sp.issparse(sparsity):
         p = sp.csr_array(sparsity, dtype=bool)
@@ -30,8 +30,8 @@ def _as_pattern(sparsity, want=None):
     p.eliminate_zeros()
     p.sort_indices()
     if want is not None and p.shape != want:
-        raise ValueError(f"the sparsity pattern has shape {p.shape} but the Jacobian has "
-                         f"shape {want} (size of f(x), size of x)")
+        raise ValueError(f"the sparsity pattern has shape {p.shape} but the {what} has "
+                         f"shape {want} ({sizes})")
     return p
 
 
@@ -103,13 +103,13 @@ class _Prepared:
         data = np.ravel(compressed).take(self._take) if self._take.size else np.zeros(0)
         return sp.csr_array((data, p.indices.copy(), p.indptr.copy()), shape=p.shape)
 
-    def _pattern_for(self, g, x, detect):
+    def _pattern_for(self, g, x):
         raise NotImplementedError
 
     def _ensure(self, g, x, want):
         """Prepare at the first call (or at every call); ``want()``: the expected shape."""
         if self._given is not None and self.sparsity is None:
-            self._prepare(_as_pattern(self._given, want()))
+            self._prepare(_as_pattern(self._given, want(), *self._names))
         elif self._detect == EACH_CALL or self.sparsity is None:
             self._prepare(self._pattern_for(g, x))
         elif self.sparsity.shape[1] != math.prod(shape(x)):
@@ -120,6 +120,8 @@ class _Prepared:
 class SparseJacobian(_Prepared):
     """The prepared function returned by :func:`sparse_jacobian`."""
 
+    _names = ("Jacobian", "size of f(x), size of x")
+
     def __init__(self, f, sparsity, argnums, check):
         super().__init__(f, sparsity, check)
         self.argnums = argnums
@@ -129,7 +131,8 @@ class SparseJacobian(_Prepared):
 
     def _prepare(self, pattern):
         col = coloring.color_columns(pattern)
-        row = coloring.color_rows(pattern)
+        # a symmetric pattern's rows colour as its columns: no reverse mode can do better
+        row = col if coloring.is_symmetric(pattern) else coloring.color_rows(pattern)
         kc = int(col.max()) + 1 if col.size else 0
         kr = int(row.max()) + 1 if row.size else 0
         rows, cols = _entries(pattern)
@@ -183,6 +186,8 @@ def _reverse_passes(g, x, seeds):
 
 class SparseHessian(_Prepared):
     """The prepared function returned by :func:`sparse_hessian`."""
+
+    _names = ("Hessian", "size of x, size of x")
 
     def _pattern_for(self, g, x):
         return hessian_pattern(g, x)

@@ -27,7 +27,6 @@ import math
 import numpy as np
 
 from ..core import WRAPPERS, register_wrapper, shape, strip
-from ..dual import Dual
 from ..wrapper import Wrapper
 from ._scipy import require_scipy
 
@@ -183,6 +182,23 @@ def _through_jvp(prim, primals, patterns, out, params, n):
         return extended[np.where(sel > 0, sel - 1, total)]
     if m * total > MAX_DENSE_STRUCTURE:
         return _dense_over(_any_row(stacked), m)
+    if m < total and hasattr(prim, "vjp"):
+        # fewer outputs than inputs (a reduction): the rule's transpose, once per output
+        wants = [p is not None for p in patterns]
+        os = shape(out)
+
+        def pull(i):
+            bar = np.zeros(m)
+            bar[i] = 1.0
+            bar = bar.reshape(os) if type(out) is np.ndarray else bar[0].item()
+            bars = prim.vjp(bar, primals, out, wants, **params)
+            return np.concatenate([
+                np.zeros(sizes[j]) if bars[k] is None else
+                np.broadcast_to(np.asarray(bars[k]), shape(primals[k])).ravel()
+                for j, k in enumerate(moving)])
+
+        rows = sp.csr_array(np.stack([pull(i) != 0 for i in range(m)]))
+        return (rows.astype(np.int8) @ stacked.astype(np.int8)).astype(bool)
     return (_structure(apply, total, m) @ stacked).astype(bool)
 
 
@@ -217,7 +233,7 @@ def _recover(r, total):
 
 def _structure(apply, total, m):
     """The boolean structure (m x total) of the linear map, from unit tangents in chunks."""
-    k = max(1, CHUNK_ENTRIES // max(m, 1))
+    k = max(1, CHUNK_ENTRIES // max(m, total, 1))
     blocks = []
     for start in range(0, total, k):
         b = min(k, total - start)
@@ -247,7 +263,7 @@ def _matmul_pattern(primals, patterns, out, n):
         return _through_jvp(_Bilinear(wa, wb), primals, patterns, out, {}, n)
     a2 = wa.reshape(1, -1) if wa.ndim == 1 else wa
     b2 = wb.reshape(-1, 1) if wb.ndim == 1 else wb
-    rows, inner = a2.shape
+    rows = a2.shape[0]
     cols = b2.shape[1]
     terms = []
     if pa is not None:
@@ -271,8 +287,7 @@ class _Bilinear:
     def jvp(self, primals, tangents, out, batch):
         from ..rules.linalg import matmul
 
-        prim = matmul
-        return prim.jvp((self.wa, self.wb), tangents, out, batch)
+        return matmul.jvp((self.wa, self.wb), tangents, out, batch)
 
 
 #: custom rules with a declared pattern: ``pattern(primals, patterns, out, n, **params)``.
@@ -323,4 +338,4 @@ def trace(g, x):
     return p, shape(out)
 
 
-__all__ = ["Tracer", "trace", "bind_argnums", "Dual"]
+__all__ = ["Tracer", "bind_argnums", "trace"]
