@@ -11,8 +11,11 @@ This module also holds the helpers for the optional leading *batch* axis of tang
 symbolic zero (``None``) tangent.
 """
 
+from __future__ import annotations
+
 import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -21,16 +24,16 @@ from .registry import lookup
 _levels = itertools.count(1)
 
 #: wrapper classes; filled in by dual.py and tape.py.
-WRAPPERS = set()
+WRAPPERS: set[type] = set()
 
 #: every type that primitives hand over to :func:`bind`: the wrappers, and the staging tracer
 #: (dualdiff.staging), which sits below every level and is *not* a wrapper: :func:`strip`
 #: stops at it, so the constants a rule takes from primal values stay traced.
-DISPATCH = set()
+DISPATCH: set[type] = set()
 
 #: tracer types -> their recorder ``record(fn, *args)``: a helper of the engine that looks at
 #: values (``scale``) is recorded as one opaque call, replayed on the values of each call.
-TRACERS = {}
+TRACERS: dict[type, Callable[..., object]] = {}
 
 
 def register_wrapper(cls):

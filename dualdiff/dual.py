@@ -5,11 +5,14 @@ derivatives); its tangent has the primal's shape, or one extra leading axis hold
 of directions.  A ``None`` tangent is a symbolic zero: no work, and no ``0 * inf``.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from . import rules
 from .core import WRAPPERS, as_plain, bind, register_wrapper, shape, zeros
 from .primitive import MATH_ERRORS
+from .typing import ArrayLike, Value
 from .wrapper import Wrapper, binary_operator, install_operators
 
 #: primal types that take the scalar short path (``math`` accepts both)
@@ -99,8 +102,12 @@ class Dual(Wrapper):
     """
 
     __slots__ = ("primal", "_tangent", "level", "batch")
+    primal: Value
+    _tangent: Value | None
+    level: int
+    batch: int | None
 
-    def __init__(self, primal, tangent=None):
+    def __init__(self, primal: ArrayLike, tangent: ArrayLike | None = None) -> None:
         if type(primal) in WRAPPERS:
             raise TypeError("the primal of a Dual must be a number or an array, not a wrapper: "
                             "use dd.derivative / dd.jvp to nest derivatives")
@@ -109,14 +116,14 @@ class Dual(Wrapper):
         self.batch = None
         self._tangent = None
         if tangent is not None:
-            tangent = as_plain(tangent, "Dual tangent", copy=True)
-            ps, ts = shape(self.primal), shape(tangent)
+            plain = as_plain(tangent, "Dual tangent", copy=True)
+            ps, ts = shape(self.primal), shape(plain)
             if ts != ps:
                 if ts[1:] != ps or len(ts) != len(ps) + 1:
                     raise ValueError(f"tangent of shape {ts} matches neither the primal's shape "
                                      f"{ps} nor a batch (k,) + {ps}")
                 self.batch = ts[0]
-            self._tangent = tangent
+            self._tangent = plain
 
     def apply_unary(self, prim):
         """``prim(self)``; unbatched Duals over Python floats take a short path."""
@@ -136,27 +143,27 @@ class Dual(Wrapper):
         return self.apply_unary(rules.negative)
 
     @property
-    def tangent(self):
+    def tangent(self) -> Value:
         """The derivative part (zeros when it is symbolically zero)."""
         t = self._tangent
         return zeros(self.primal, self.batch) if t is None else t
 
     @property
-    def inner(self):
+    def inner(self) -> Value:
         return self.primal
 
-    def constant(self, value):
+    def constant(self, value: ArrayLike) -> Dual:
         """A Dual of this level with zero tangent."""
         return new_dual(value, None, self.level, self.batch)
 
-    def _become(self, other):
+    def _become(self, other: Wrapper) -> None:
         if type(other) is not Dual:
             raise TypeError("cannot store a tape value into a Dual; build the array from the "
                             "innermost value (np.zeros_like of it)")
         self.primal, self._tangent = other.primal, other._tangent
         self.level, self.batch = other.level, other.batch
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dual({self.primal!r}, {self.tangent!r})"
 
     @staticmethod

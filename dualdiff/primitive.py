@@ -35,7 +35,10 @@ class Primitive:
 
     kind = "custom"
     #: how many array arguments it takes (None: any number); parameters go by keyword.
-    nargs = 1
+    nargs: int | None = 1
+    #: (some set by the rule table for the catalogue: the NumPy ufunc, complex support)
+    ufunc: np.ufunc | None
+    complex: bool
     #: whether the reverse rule reads the primal values (or only their shapes).
     needs_values = True
 

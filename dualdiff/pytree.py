@@ -31,7 +31,7 @@ class TreeDef:
         return (isinstance(other, TreeDef) and self.kind is other.kind
                 and self.keys == other.keys and self.children == other.children)
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as its children
 
     def __repr__(self):
         return f"TreeDef({_show(self)})"

@@ -13,6 +13,7 @@ rule for, in case a module was loaded behind the hook's back.  Without SciPy not
 import functools
 import importlib
 import sys
+from collections.abc import Callable
 
 from .core import WRAPPERS
 
@@ -34,7 +35,7 @@ def once(install):
 
 
 #: the SciPy functions routed so (name -> implementation on wrappers), for the catalogue
-ROUTED = {}
+ROUTED: dict[str, Callable[..., object]] = {}
 
 
 def routed(original, impl, name):

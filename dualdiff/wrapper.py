@@ -1,14 +1,19 @@
 """What Duals and tape values have in common: Python operators, array methods and NumPy's
 protocols (``__array_ufunc__``, ``__array_function__``), all routed to the primitives."""
 
+from __future__ import annotations
+
 import numbers
 import operator
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import numpy_api, rules
 from .core import DISPATCH, bind, is_duck_array, shape, strip
 from .objects import lift_objects
+from .typing import ArrayLike, Axis, DTypeLike, Shape, Value
 
 _OPERAND_TYPES = (numbers.Number, np.ndarray, np.generic)
 
@@ -85,16 +90,40 @@ class Wrapper:
     __slots__ = ()
     __array_priority__ = 1000
 
-    def apply_unary(self, prim):
+    if TYPE_CHECKING:  # installed by install_operators (below the class): their types
+        level: int
+
+        @property
+        def inner(self) -> Value: ...
+
+        def _become(self, other: Wrapper) -> None: ...
+        def __add__(self, other: ArrayLike) -> Wrapper: ...
+        def __radd__(self, other: ArrayLike) -> Wrapper: ...
+        def __sub__(self, other: ArrayLike) -> Wrapper: ...
+        def __rsub__(self, other: ArrayLike) -> Wrapper: ...
+        def __mul__(self, other: ArrayLike) -> Wrapper: ...
+        def __rmul__(self, other: ArrayLike) -> Wrapper: ...
+        def __truediv__(self, other: ArrayLike) -> Wrapper: ...
+        def __rtruediv__(self, other: ArrayLike) -> Wrapper: ...
+        def __pow__(self, other: ArrayLike) -> Wrapper: ...
+        def __rpow__(self, other: ArrayLike) -> Wrapper: ...
+        def __matmul__(self, other: ArrayLike) -> Wrapper: ...
+        def __rmatmul__(self, other: ArrayLike) -> Wrapper: ...
+        def __lt__(self, other: ArrayLike) -> bool | np.ndarray[Any, Any]: ...
+        def __le__(self, other: ArrayLike) -> bool | np.ndarray[Any, Any]: ...
+        def __gt__(self, other: ArrayLike) -> bool | np.ndarray[Any, Any]: ...
+        def __ge__(self, other: ArrayLike) -> bool | np.ndarray[Any, Any]: ...
+
+    def apply_unary(self, prim: Callable[[Value], Value]) -> Value:
         return bind(prim, (self,), {})
 
-    def __neg__(self):
+    def __neg__(self) -> Wrapper:
         return rules.negative(self)
 
-    def __pos__(self):
+    def __pos__(self) -> Wrapper:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Wrapper:
         return rules.absolute(self)
 
     __lt__ = _compare("__lt__")
@@ -103,12 +132,12 @@ class Wrapper:
     __ge__ = _compare("__ge__")
     __eq__ = _compare("__eq__")
     __ne__ = _compare("__ne__")
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as arrays are
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(strip(self))
 
-    def __float__(self):
+    def __float__(self) -> float:
         raise TypeError(
             f"float() of a {type(self).__name__} would drop its derivative; use .primal for the "
             "value (to build an array of Duals, start from np.zeros_like(x) of a Dual x)"
@@ -116,7 +145,8 @@ class Wrapper:
 
     __complex__ = __int__ = __index__ = __float__
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike | None = None,
+                  copy: bool | None = None) -> np.ndarray[Any, Any]:
         """An object array of Duals (so ``np.array([d1, d2])`` works); never plain numbers.
 
         Drivers turn a returned object array back into one Dual; NumPy's functions on it run
@@ -140,80 +170,82 @@ class Wrapper:
     # --- arrays ---------------------------------------------------------------------------
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return shape(self.inner)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return len(self.shape)
 
     @property
-    def size(self):
+    def size(self) -> int:
         return int(np.prod(self.shape))
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return np.asarray(strip(self)).dtype
 
-    def __len__(self):
+    def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d value")
         return self.shape[0]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Wrapper]:
         if not self.shape:
             raise TypeError("iteration over a 0-d value")
         return (self[i] for i in range(self.shape[0]))
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: object) -> Wrapper:
         return rules.getitem(self, index)
 
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: object, value: ArrayLike) -> None:
         self._become(rules.setitem(self, index, value))
 
     @property
-    def T(self):
+    def T(self) -> Wrapper:
         return rules.transpose(self)
 
-    def transpose(self, *axes):
+    def transpose(self, *axes: int | Sequence[int] | None) -> Wrapper:
         return rules.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
 
-    def reshape(self, *shape):
+    def reshape(self, *shape: Shape) -> Wrapper:
         return rules.reshape(self, shape[0] if len(shape) == 1 else shape)
 
-    def ravel(self):
+    def ravel(self) -> Wrapper:
         return rules.ravel(self)
 
-    def flatten(self):
+    def flatten(self) -> Wrapper:
         return rules.ravel(self)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
         return rules.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
         return rules.mean(self, axis=axis, keepdims=keepdims)
 
-    def prod(self, axis=None, keepdims=False):
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
         return rules.prod(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
         return rules.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
         return rules.min(self, axis=axis, keepdims=keepdims)
 
-    def dot(self, other):
+    def dot(self, other: ArrayLike) -> Wrapper:
         return rules.dot(self, other)
 
-    def copy(self):
+    def copy(self) -> Wrapper:
         return rules.reshape(self, self.shape)
 
     # --- NumPy protocols ------------------------------------------------------------------
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: object,
+                        **kwargs: object) -> object:
         return numpy_api.ufunc(ufunc, method, inputs, kwargs)
 
-    def __array_function__(self, func, types, args, kwargs):
+    def __array_function__(self, func: Callable[..., object], types: object,
+                           args: tuple[object, ...], kwargs: dict[str, object]) -> object:
         return numpy_api.function(func, args, kwargs)
 
 

@@ -35,6 +35,8 @@ Conventions at points where the derivative does not exist (each is tested):
 - ``std`` where the variance is 0: 0.  ``interp`` at an inner knot: the slope on its right.
 """
 
+from typing import TYPE_CHECKING
+
 from ..registry import FUNCTIONS, PRIMITIVES, UFUNCS  # noqa: F401 (re-exported)
 from . import contractions, elementwise, fft, linalg, reductions, statistics, structure
 from .contractions import *  # noqa: F403
@@ -44,6 +46,15 @@ from .linalg import *  # noqa: F403
 from .reductions import *  # noqa: F403
 from .statistics import *  # noqa: F403
 from .structure import *  # noqa: F403
+
+if TYPE_CHECKING:  # mypy reads only literal __all__ lists; elementwise computes its own:
+    from .elementwise import (  # noqa: F401, I001 (tests/test_typing.py checks this list)
+        absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, binary,
+        cbrt, ceil, clip, conj, cos, cosh, divide, exp, exp2, expm1, floor, hypot, imag,
+        indicator, log, log10, log1p, log2, logaddexp, maximum, minimum, multiply, negative,
+        piecewise, power, real, reciprocal, relu, rint, select, sigmoid, sign, sin, sinh,
+        softplus, sqrt, square, subtract, tan, tanh, trunc, unary,
+    )
 
 #: the namespaces of the table (a new one is added here, and nowhere else in this file)
 NAMESPACES = (structure, elementwise, reductions, linalg, contractions, fft, statistics)

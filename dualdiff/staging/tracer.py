@@ -32,7 +32,7 @@ STATIC_FUNCTIONS = {
     np.may_share_memory, np.shares_memory, np.min_scalar_type, np.can_cast,
 }
 
-_current = []  # the graphs being traced (innermost last)
+_current: list[Graph] = []  # the graphs being traced (innermost last)
 
 
 class TracingError(TypeError):
@@ -248,7 +248,7 @@ class Tracer:
     #: below the level of every driver call: Duals and tape values are unwrapped first
     level = 0
     __array_priority__ = 500  # below the wrappers' (they unwrap first), above ndarray's
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as arrays are
 
     def __init__(self, value, graph, node):
         self.value, self.graph, self.node = value, graph, node

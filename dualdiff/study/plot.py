@@ -14,7 +14,7 @@ __all__ = ["plot_error_study"]
 
 # One style per method that tells it apart in colour (Okabe-Ito, colour-blind safe), and in
 # greyscale by its dashes and markers: no two methods share a colour, a dash or a marker.
-STYLES = {
+STYLES: dict[str, dict[str, object]] = {
     "forward": {"color": "#0072B2", "ls": "-", "marker": "^"},
     "backward": {"color": "#E69F00", "ls": (0, (5, 2)), "marker": "v"},
     "central": {"color": "#009E73", "ls": (0, (8, 2, 1.5, 2)), "marker": "s"},
