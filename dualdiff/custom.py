@@ -13,9 +13,13 @@ values standing for the tangents (at zero: it is linear in them), and one backwa
 cotangent gives ``Jᵀ w``, the adjoint of the linear map the ``jvp`` computed.
 """
 
+from __future__ import annotations
+
 import functools
 import inspect
 import numbers
+from collections.abc import Callable
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -24,11 +28,15 @@ from .numpy_api import qualified_name
 from .primitive import Elementwise, Primitive
 from .registry import FUNCTIONS, UFUNCS
 from .tape import Tape, Var
+from .typing import F, Partials, Rule
+
+if TYPE_CHECKING:
+    from .catalogue import Supported
 
 __all__ = ["per_direction", "primitive", "register_rule", "supported"]
 
 
-def per_direction(jvp):
+def per_direction(jvp: F) -> F:
     """Mark a ``jvp`` written for one tangent direction: a batch is then done one at a time.
 
     A ``jvp`` receives tangents that may carry a leading batch axis of ``k`` directions
@@ -50,7 +58,7 @@ def per_direction(jvp):
     array([[1., 2.],
            [3., 4.]])
     """
-    jvp.__dualdiff_per_direction__ = True
+    jvp.__dualdiff_per_direction__ = True  # type: ignore[attr-defined]
     return jvp
 
 
@@ -222,7 +230,19 @@ def _arity(fun):
                and p.default is inspect.Parameter.empty for k, p in zip(kinds, params))
 
 
-def primitive(fun=None, *, partials=None, jvp=None, vjp=None, name=None, linear=False):
+if TYPE_CHECKING:  # without ``fun``: a decorator
+    @overload
+    def primitive(fun: F, *, partials: Partials | None = None, jvp: Rule | None = None,
+                  vjp: Rule | None = None, name: str | None = None, linear: bool = False) -> F: ...
+    @overload
+    def primitive(fun: None = None, *, partials: Partials | None = None, jvp: Rule | None = None,
+                  vjp: Rule | None = None, name: str | None = None,
+                  linear: bool = False) -> Callable[[F], F]: ...
+
+
+def primitive(fun: F | None = None, *, partials: Partials | None = None,
+              jvp: Rule | None = None, vjp: Rule | None = None, name: str | None = None,
+              linear: bool = False) -> F | Callable[[F], F]:
     """Make ``fun`` a primitive of dualdiff with the derivative rule you give.
 
     The result calls ``fun`` on plain values and carries derivatives through Duals, tape
@@ -285,11 +305,12 @@ def primitive(fun=None, *, partials=None, jvp=None, vjp=None, name=None, linear=
                                 "carry derivatives; pass them positionally")
         return prim(*args, **params)
 
-    call.primitive = prim
+    call.primitive = prim  # type: ignore[attr-defined]
     return call
 
 
-def register_rule(existing, *, partials=None, jvp=None, vjp=None, linear=False):
+def register_rule(existing: F, *, partials: Partials | None = None, jvp: Rule | None = None,
+                  vjp: Rule | None = None, linear: bool = False) -> F:
     """Give a NumPy function or ufunc, or a SciPy ufunc, a derivative rule.
 
     Afterwards plain calls of ``existing`` on Duals and tape values (``np.foo(x)``,
@@ -308,18 +329,18 @@ def register_rule(existing, *, partials=None, jvp=None, vjp=None, linear=False):
     if isinstance(existing, np.ufunc):
         table = UFUNCS
     elif hasattr(existing, "_implementation"):
-        table = FUNCTIONS
+        table = FUNCTIONS  # type: ignore[assignment]
     else:
         raise TypeError(f"register_rule takes a NumPy function or ufunc or a SciPy ufunc, got "
                         f"{existing!r}; for a function of your own use dd.primitive")
     call = primitive(existing, partials=partials, jvp=jvp, vjp=vjp,
                      name=qualified_name(existing), linear=linear)
     # the ufunc dispatch passes positional inputs only; array functions may take keywords
-    table[existing] = call.primitive if table is UFUNCS else call
+    table[existing] = call.primitive if table is UFUNCS else call  # type: ignore
     return existing
 
 
-def supported(scipy=True):
+def supported(scipy: bool = True) -> list[Supported]:
     """The catalogue: every supported function with its flags (see :mod:`dualdiff.catalogue`).
 
     Generated from the registry each call, so it lists rules added since (yours included).

@@ -7,6 +7,8 @@ of directions.  A ``None`` tangent is a symbolic zero: no work, and no ``0 * inf
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import rules
@@ -14,6 +16,9 @@ from .core import WRAPPERS, as_plain, bind, register_wrapper, shape, zeros
 from .primitive import MATH_ERRORS
 from .typing import ArrayLike, Value
 from .wrapper import Wrapper, binary_operator, install_operators
+
+if TYPE_CHECKING:
+    from .primitive import Unary
 
 #: primal types that take the scalar short path (``math`` accepts both)
 _REALS = (float, np.float64)
@@ -125,7 +130,7 @@ class Dual(Wrapper):
                 self.batch = ts[0]
             self._tangent = plain
 
-    def apply_unary(self, prim):
+    def apply_unary(self, prim: Unary) -> Value:  # type: ignore[override]
         """``prim(self)``; unbatched Duals over Python floats take a short path."""
         x = self.primal
         if type(x) in _REALS and self.batch is None:

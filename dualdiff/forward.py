@@ -5,6 +5,11 @@ function once per batch of directions, and reads back the tangents of that level
 Arguments, tangents and outputs may be pytrees (:mod:`dualdiff.pytree`).
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, overload
+
 import numpy as np
 
 from . import parallel
@@ -25,6 +30,10 @@ from .outputs import (
 )
 from .pytree import flatten, is_tree, match, paths, unflatten
 from .rules import concatenate
+from .typing import ArgNums, Derivative, Function, PyTree, Tree
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 #: bound on the memory of one chunk of seed tangents in ``jacobian`` (bytes).
 CHUNK_BYTES = 64 * 2**20
@@ -74,7 +83,17 @@ def tangent_leaves(primals, tangents, name):
     return out, (None if batch is False else batch)
 
 
-def jvp(f, primals, tangents, has_aux=False):
+if TYPE_CHECKING:  # the result has the aux output only with has_aux=True
+    @overload
+    def jvp(f: Function, primals: Sequence[PyTree], tangents: Sequence[PyTree],
+            has_aux: Literal[False] = False) -> tuple[Tree, Tree]: ...
+    @overload
+    def jvp(f: Function, primals: Sequence[PyTree], tangents: Sequence[PyTree],
+            has_aux: Literal[True]) -> tuple[Tree, Tree, Tree]: ...
+
+
+def jvp(f: Function, primals: Sequence[PyTree], tangents: Sequence[PyTree],
+        has_aux: bool = False) -> tuple[Tree, Tree] | tuple[Tree, Tree, Tree]:
     """Value and Jacobian-vector product of ``f`` in one forward pass.
 
     ``f(*primals)`` and ``J @ tangents``: the directional derivative of ``f`` at ``primals``
@@ -114,7 +133,7 @@ def jvp(f, primals, tangents, has_aux=False):
             leaves = [as_plain(p, f"primals[{i}]") for i, p in enumerate(primals)]
             tleaves, batch = tangent_leaves(leaves, tangents, lambda j: f"tangents[{j}]")
             args = [new_dual(p, t, level, batch) for p, t in zip(leaves, tleaves)]
-        inputs_ = [*leaves, *tleaves]
+        inputs_ = [*leaves, *tleaves]  # type: ignore[assignment]
     out, aux = split_aux(f(*args), has_aux)
     if type(out) is Dual and out.level == level and \
             type(out.primal) is float and batch is None:
@@ -134,7 +153,7 @@ def jvp(f, primals, tangents, has_aux=False):
     return (*result, aux_at(aux, level)) if has_aux else result
 
 
-def derivative(f):
+def derivative(f: Function) -> Derivative:
     """``x -> f'(x)`` for scalar ``x``, the result shaped like ``f(x)``; nests for ``f''``.
 
     Further positional and keyword arguments go to ``f`` undifferentiated.
@@ -258,7 +277,9 @@ class JacobianTask:
                                self.k, self.n)
 
 
-def jacobian(f, argnums=0, chunk_size=None, has_aux=False, mode="forward", executor=None):
+def jacobian(f: Function, argnums: ArgNums = 0, chunk_size: int | None = None,
+             has_aux: bool = False, mode: Literal["forward", "reverse"] = "forward",
+             executor: Executor | None = None) -> Derivative:
     """``x -> J``, with ``J.shape == shape(f(x)) + shape(x)``, by forward mode.
 
     Unit tangents are seeded per input: ``chunk_size=1`` runs ``f`` once per input (column by

@@ -22,10 +22,13 @@ Rules are written with the generic functions of this library, so they work on fl
 and wrappers alike: that is what makes derivatives of derivatives work.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from .core import DISPATCH, TRACERS, bind, expand, fit, ndim, scale, shape, zeros
 from .registry import lookup
+from .typing import ArrayLike, Value
 
 MATH_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
 
@@ -46,7 +49,7 @@ class Primitive:
         self.name = name
         self.impl = impl
 
-    def __call__(self, *args, **params):
+    def __call__(self, *args: ArrayLike, **params: object) -> Value:
         if self.nargs is not None and len(args) != self.nargs:
             raise TypeError(f"{self.name} takes {self.nargs} array argument(s), got {len(args)} "
                             "(parameters go by keyword)")
@@ -119,7 +122,7 @@ class Elementwise(Primitive):
             return _numpy_scalar(self.np_fn, args)
         return self.np_fn(*args)
 
-    def __call__(self, *args):
+    def __call__(self, *args: ArrayLike) -> Value:  # type: ignore[override]
         if len(args) != self.nargs:
             raise TypeError(f"{self.name} takes {self.nargs} argument(s), got {len(args)}")
         for a in args:
@@ -170,7 +173,7 @@ def staged_array(t):
 class Unary(Elementwise):
     """An elementwise function of one argument (its own call: the scalar path is hot)."""
 
-    def __call__(self, x):
+    def __call__(self, x: ArrayLike) -> Value:  # type: ignore[override]
         tx = type(x)
         if tx is float or tx is int:
             try:
@@ -178,7 +181,7 @@ class Unary(Elementwise):
             except MATH_ERRORS:
                 return _numpy_scalar(self.np_fn, (x,))
         if tx in DISPATCH:
-            return x.apply_unary(self)
+            return x.apply_unary(self)  # type: ignore[union-attr]  # (a wrapper or tracer)
         return self.impl(x)
 
 

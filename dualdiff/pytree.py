@@ -7,7 +7,14 @@ node with no leaves.  Dicts are taken in sorted key order (insertion order when 
 not sort), so two dicts with the same keys have the same structure.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+
+from .typing import ArrayLike, PyTree, Tree
 
 #: the node types; subclasses (named tuples, OrderedDict) are nodes too
 NODES = (tuple, list, dict)
@@ -171,7 +178,7 @@ def _first_difference(want, got, prefix):
     return prefix
 
 
-def ravel_pytree(tree):
+def ravel_pytree(tree: PyTree) -> tuple[np.ndarray[Any, Any], Callable[[ArrayLike], Tree]]:
     """``(flat, unravel)``: every leaf of ``tree`` in one 1-d array, and the way back.
 
     ``unravel(v)`` splits a vector of the same length into a tree of ``tree``'s structure,

@@ -7,7 +7,11 @@ a batch (the backward pass is linear in its seed).  Arguments, cotangents and ou
 pytrees (:mod:`dualdiff.pytree`).
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, overload
 
 import numpy as np
 
@@ -44,6 +48,10 @@ from .rules import (
     stop_gradient,  # noqa: F401 (exported beside the drivers)
 )
 from .tape import Tape, Var
+from .typing import ArgNums, Derivative, Function, Pullback, PyTree, Tree
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 
 class _Recording:
@@ -98,7 +106,8 @@ def _as_input(g, x, seed):
     return g
 
 
-def value_and_grad(f, argnums=0, has_aux=False):
+def value_and_grad(f: Function, argnums: ArgNums = 0,
+                   has_aux: bool = False) -> Callable[..., tuple[Tree, Tree]]:
     """``x -> (f(x), ∇f(x))`` for a real scalar-valued ``f``, by one backward pass.
 
     ``argnums`` (an int, or a tuple for a tuple of gradients) picks the arguments to
@@ -136,7 +145,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
     return vg
 
 
-def grad(f, argnums=0, has_aux=False):
+def grad(f: Function, argnums: ArgNums = 0, has_aux: bool = False) -> Derivative:
     """``x -> ∇f(x)`` (the structure and shapes of ``x``) for a real scalar-valued ``f``.
 
     Reverse mode.  ``argnums`` picks the arguments to differentiate, as in JAX; with
@@ -159,7 +168,17 @@ def grad(f, argnums=0, has_aux=False):
     return g
 
 
-def vjp(f, x, *args, has_aux=False):
+if TYPE_CHECKING:  # the result has the aux output only with has_aux=True
+    @overload
+    def vjp(f: Function, x: PyTree, *args: PyTree,
+            has_aux: Literal[False] = False) -> tuple[Tree, Pullback]: ...
+    @overload
+    def vjp(f: Function, x: PyTree, *args: PyTree,
+            has_aux: Literal[True]) -> tuple[Tree, Pullback, Tree]: ...
+
+
+def vjp(f: Function, x: PyTree, *args: PyTree,
+        has_aux: bool = False) -> tuple[Tree, Pullback] | tuple[Tree, Pullback, Tree]:
     """``(f(x), pullback)`` with ``pullback(w) = wᵀ J``: reverse mode for any output.
 
     ``x`` may be a pytree (``pullback`` returns its structure), and so may the output
@@ -292,7 +311,8 @@ def jacobian_by_mode(f, argnums, chunk_size, has_aux, mode, executor=None):
     return jac
 
 
-def jacrev(f, argnums=0, chunk_size=None, has_aux=False, executor=None):
+def jacrev(f: Function, argnums: ArgNums = 0, chunk_size: int | None = None,
+           has_aux: bool = False, executor: Executor | None = None) -> Derivative:
     """``x -> J`` by reverse mode: ``f`` is recorded once and rows are pulled back through
     that one tape, ``chunk_size`` rows per backward pass (the default as many as fit in
     :data:`~dualdiff.forward.CHUNK_BYTES`; ``1``: one pass per row).

@@ -1,12 +1,20 @@
 """Second order: Hessian-vector products, and full Hessians."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .core import as_plain
 from .forward import jacobian, jvp, tangent_leaves
 from .pytree import flatten, is_tree, match, paths
 from .reverse import grad
+from .typing import ArgNums, Derivative, Function, PyTree, Tree
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 
-def hvp(f, x, v):
+def hvp(f: Function, x: PyTree, v: PyTree) -> Tree:
     """``H(x) v`` for a scalar-valued ``f``, without forming ``H``.
 
     ``x`` may be a pytree and ``v`` then has its structure.  For one vector, forward mode
@@ -43,7 +51,8 @@ def hvp(f, x, v):
     return grad(directional)(x)
 
 
-def hessian(f, argnums=0, chunk_size=None, executor=None):
+def hessian(f: Function, argnums: ArgNums = 0, chunk_size: int | None = None,
+            executor: Executor | None = None) -> Derivative:
     """``x -> H(x)``, of shape ``x.shape + x.shape``: forward mode over the reverse gradient.
 
     Each pass pushes a batch of unit directions through ``grad(f)``: that is ``H`` applied to

@@ -1,5 +1,7 @@
 """``check_grads``: test dualdiff's derivatives of your own function, as autograd and JAX do."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from .core import as_plain, shape
@@ -7,9 +9,11 @@ from .forward import jvp
 from .outputs import check_output
 from .pytree import flatten, is_tree, ravel_pytree
 from .reverse import vjp
+from .typing import ArrayLike, Function, PyTree
 
 
-def check_grads(f, x, order=1, rtol=1e-6, seed=0):
+def check_grads(f: Function, x: PyTree, order: int = 1, rtol: float = 1e-6,
+                seed: int = 0) -> None:
     """Check the derivatives of ``f`` at ``x`` up to ``order``; raise ``AssertionError`` if off.
 
     ``x`` and ``f``'s output may be pytrees (taken as one vector each, by
@@ -159,7 +163,8 @@ def _close(got, expected, rtol, what, scale=None):
                              f" tolerance {rtol:g})\n  got      {got}\n  expected {expected}")
 
 
-def check_rule(f, *args, rtol=1e-9, order=2, seed=0, batch=3):
+def check_rule(f: Function, *args: ArrayLike, rtol: float = 1e-9, order: int = 2, seed: int = 0,
+               batch: int = 3) -> None:
     """Check every mode of the derivative of ``f`` at ``args``; raise ``AssertionError`` if off.
 
     Meant for a rule (built in, or your own from :func:`dualdiff.primitive`) or any function

@@ -25,7 +25,7 @@ array([2., 4.])
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, Union
 
 import numpy as np
@@ -40,11 +40,16 @@ __all__ = [
     "ArrayLike",
     "Axis",
     "DTypeLike",
+    "Derivative",
     "F",
     "Function",
+    "Partials",
+    "Pullback",
     "PyTree",
+    "Rule",
     "Scalar",
     "Shape",
+    "Tree",
     "Value",
 ]
 
@@ -61,9 +66,10 @@ DTypeLike: TypeAlias = npt.DTypeLike
 #: the result of a computation: a scalar, an array, or a value that carries a derivative
 Value: TypeAlias = Union[float, complex, np.generic, "np.ndarray[Any, Any]", "Wrapper", "Tracer"]
 
-#: nested tuples, lists and dicts (and ``None``) whose leaves are array-likes
+#: nested tuples, lists and dicts (and ``None``) whose leaves are array-likes (dict keys are
+#: any hashable: ``Any``, as a ``Mapping``'s key type is invariant)
 PyTree: TypeAlias = Union[
-    "ArrayLike", "Value", Sequence["PyTree"], Mapping[Hashable, "PyTree"], None
+    "ArrayLike", "Value", Sequence["PyTree"], Mapping[Any, "PyTree"], None
 ]
 
 #: an axis argument: one axis, several, or all (``None``)
@@ -77,6 +83,26 @@ Shape: TypeAlias = int | Sequence[int]
 
 #: a function of pytrees, as the drivers take it
 Function: TypeAlias = Callable[..., PyTree]
+
+#: what a driver returns: a pytree of the structure of the function's input (a gradient) or
+#: of its output (a value, a tangent, a Jacobian), with leaves of the kinds that the function
+#: computes.  That depends on the function, so to a type checker it is ``Any``: a union would
+#: make every caller narrow every result before using it (typeshed's advice on union returns).
+Tree: TypeAlias = Any
+
+#: the function a driver returns (``dd.grad(f)``, ``dd.jacobian(f)``, ...)
+Derivative: TypeAlias = Callable[..., Tree]
+
+#: ``w -> wᵀ J``: a cotangent of a function's output's structure -> one of its input's
+Pullback: TypeAlias = Callable[[PyTree], Tree]
+
+#: a derivative rule given by the user: ``jvp(primals, tangents, out, **params)`` or
+#: ``vjp(out_bar, primals, out, wants, **params)`` (see :func:`dualdiff.primitive`)
+Rule: TypeAlias = Callable[..., PyTree]
+
+#: the partial derivatives of an elementwise function: one ``partial_i(*args, out)`` (or a
+#: constant) per argument
+Partials: TypeAlias = Callable[..., "ArrayLike"] | Sequence[Callable[..., "ArrayLike"] | float]
 
 #: the type of a function handed to a decorator that returns it (or one of its signature)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -117,13 +117,13 @@ class Wrapper:
     def apply_unary(self, prim: Callable[[Value], Value]) -> Value:
         return bind(prim, (self,), {})
 
-    def __neg__(self) -> Wrapper:
+    def __neg__(self) -> Value:
         return rules.negative(self)
 
     def __pos__(self) -> Wrapper:
         return self
 
-    def __abs__(self) -> Wrapper:
+    def __abs__(self) -> Value:
         return rules.absolute(self)
 
     __lt__ = _compare("__lt__")
@@ -190,52 +190,52 @@ class Wrapper:
             raise TypeError("len() of a 0-d value")
         return self.shape[0]
 
-    def __iter__(self) -> Iterator[Wrapper]:
+    def __iter__(self) -> Iterator[Value]:
         if not self.shape:
             raise TypeError("iteration over a 0-d value")
         return (self[i] for i in range(self.shape[0]))
 
-    def __getitem__(self, index: object) -> Wrapper:
+    def __getitem__(self, index: object) -> Value:
         return rules.getitem(self, index)
 
     def __setitem__(self, index: object, value: ArrayLike) -> None:
         self._become(rules.setitem(self, index, value))
 
     @property
-    def T(self) -> Wrapper:
+    def T(self) -> Value:
         return rules.transpose(self)
 
-    def transpose(self, *axes: int | Sequence[int] | None) -> Wrapper:
-        return rules.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+    def transpose(self, *axes: int | Sequence[int] | None) -> Value:
+        return rules.transpose(self, axes[0] if len(axes) == 1 else (axes or None))  # type: ignore[arg-type]
 
-    def reshape(self, *shape: Shape) -> Wrapper:
-        return rules.reshape(self, shape[0] if len(shape) == 1 else shape)
+    def reshape(self, *shape: Shape) -> Value:
+        return rules.reshape(self, shape[0] if len(shape) == 1 else shape)  # type: ignore[arg-type]
 
-    def ravel(self) -> Wrapper:
+    def ravel(self) -> Value:
         return rules.ravel(self)
 
-    def flatten(self) -> Wrapper:
+    def flatten(self) -> Value:
         return rules.ravel(self)
 
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Value:
         return rules.sum(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Value:
         return rules.mean(self, axis=axis, keepdims=keepdims)
 
-    def prod(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Value:
         return rules.prod(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Value:
         return rules.max(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Wrapper:
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Value:
         return rules.min(self, axis=axis, keepdims=keepdims)
 
-    def dot(self, other: ArrayLike) -> Wrapper:
+    def dot(self, other: ArrayLike) -> Value:
         return rules.dot(self, other)
 
-    def copy(self) -> Wrapper:
+    def copy(self) -> Value:
         return rules.reshape(self, self.shape)
 
     # --- NumPy protocols ------------------------------------------------------------------
@@ -253,7 +253,7 @@ install_operators(Wrapper, binary_operator)
 
 
 def _elementwise_method(prim):
-    def method(self, *others):
+    def method(self: Wrapper, *others: ArrayLike) -> Value:
         return prim(self, *others)
 
     method.__name__ = prim.name

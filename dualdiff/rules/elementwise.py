@@ -5,6 +5,8 @@ adjoint and sums over the axes that broadcasting added.  Partials are written wi
 functions defined here, so they are differentiable themselves (derivatives of any order).
 """
 
+from __future__ import annotations
+
 import cmath
 import math
 import operator
@@ -14,6 +16,7 @@ import numpy as np
 from ..core import TRACERS, as_mask, strip
 from ..primitive import Elementwise, Linear, Piecewise, Unary
 from ..registry import UFUNCS, implements, register
+from ..typing import ArrayLike, Value
 from .structure import where
 
 _LN2 = math.log(2.0)
@@ -250,7 +253,7 @@ rint = piecewise("rint", _rounding(round, np.rint))  # both round half to even
 trunc = piecewise("trunc", _rounding(math.trunc, np.trunc))
 
 
-def clip(x, a_min, a_max):
+def clip(x: ArrayLike, a_min: ArrayLike | None, a_max: ArrayLike | None) -> Value:
     """``np.clip`` by selection: slope 1 inside ``[a_min, a_max]`` (bounds included), and the
     bound's own derivative outside, so nothing is multiplied by a mask."""
     if a_min is not None:

@@ -43,6 +43,8 @@ Gauges and conventions (tested):
   counts nonzeros (derivative 0).
 """
 
+from __future__ import annotations
+
 from collections import namedtuple
 
 import numpy as np
@@ -50,6 +52,7 @@ import numpy as np
 from ..core import WRAPPERS, expand, ndim, new_level, normalize_axis, shape, strip
 from ..primitive import Custom, unbroadcast
 from ..registry import PRIMAL_FUNCTIONS, implements, register
+from ..typing import ArrayLike, Axis, Value
 from .contractions import canonical_subscripts, einsum_p, real_adjoint
 from .elementwise import absolute, conj, exp, imag, multiply, real, sqrt
 from .reductions import amax, amin, sum_p
@@ -235,7 +238,7 @@ def _letters(n, start=0):
     return "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[start:start + n]
 
 
-def dot(a, b):
+def dot(a: ArrayLike, b: ArrayLike) -> Value:
     """``np.dot``: a product for scalars, ``matmul`` up to matrices, and for N-d arrays the sum
     over the last axis of ``a`` and the second-to-last of ``b`` (one einsum)."""
     na, nb = ndim(a), ndim(b)
@@ -266,7 +269,7 @@ def inner(a, b):
     return einsum_p(a, b, subscripts=f"{la},{lb}->{la[:-1]}{lb[:-1]}")
 
 
-def outer(a, b):
+def outer(a: ArrayLike, b: ArrayLike) -> Value:
     """``np.outer`` as the broadcast product of a column and a row."""
     return reshape(a, (-1, 1)) * reshape(b, (1, -1))
 
@@ -823,7 +826,8 @@ def _kept_shape(x, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape(x)))
 
 
-def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+def norm(x: ArrayLike, ord: float | str | None = None, axis: Axis = None,  # noqa: A002
+         keepdims: bool = False) -> Value:
     """``np.linalg.norm``: vector norms (``ord`` any number, ``inf``, ``-inf``, 0) along one
     axis; matrix norms (``'fro'``, ``'nuc'``, 1, -1, 2, -2, ``inf``, ``-inf``) over two.
 

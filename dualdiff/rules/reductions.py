@@ -2,6 +2,8 @@
 functions composed from them (``mean``, ``var``, ``std``, ``prod``, ``diff``, ``trace``).
 """
 
+from __future__ import annotations
+
 import builtins
 import math
 
@@ -10,6 +12,7 @@ import numpy as np
 from ..core import ndim, normalize_axis, shape, shifted_axes, strip
 from ..primitive import Custom, Linear
 from ..registry import implements, register
+from ..typing import ArrayLike, Axis, DTypeLike, Value
 from .elementwise import imag, real, sqrt
 from .structure import (
     broadcast_to_p,
@@ -136,12 +139,14 @@ def with_dtype(x, dtype, what="a reduction"):
     return x + np.zeros((), want)
 
 
-def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 (NumPy's name)
+def sum(x: ArrayLike, axis: Axis = None, keepdims: bool = False,  # noqa: A001 (NumPy's name)
+        dtype: DTypeLike | None = None) -> Value:
     """``np.sum``: linear, so its tangent is the sum of the tangent."""
     return sum_p(with_dtype(x, dtype, "np.sum"), axis=axis, keepdims=keepdims)
 
 
-def mean(x, axis=None, keepdims=False, dtype=None):
+def mean(x: ArrayLike, axis: Axis = None, keepdims: bool = False,
+         dtype: DTypeLike | None = None) -> Value:
     """``np.mean`` as ``sum(x) / n``."""
     return sum_p(with_dtype(x, dtype, "np.mean"), axis=axis, keepdims=keepdims) / _count(x, axis)
 
@@ -207,7 +212,8 @@ def _to_front(x, axis):
     return reshape_p(x, shape=(math.prod(shape(x)[: len(axes)]),) + shape(x)[len(axes):])
 
 
-def prod(x, axis=None, keepdims=False, dtype=None):
+def prod(x: ArrayLike, axis: Axis = None, keepdims: bool = False,
+         dtype: DTypeLike | None = None) -> Value:
     """``np.prod`` by a tree of pairwise products: exact with zeros, derivatives of any order.
 
     ``log2(n)`` vectorised halvings along the (merged) reduced axes; an odd leftover is padded
@@ -227,7 +233,7 @@ def prod(x, axis=None, keepdims=False, dtype=None):
     return _keep(reshape(x, shape(x)[1:]), x0, axis, keepdims)
 
 
-def cumsum(x, axis=None, dtype=None):
+def cumsum(x: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None) -> Value:
     """``np.cumsum``: linear (its transpose is the reversed cumulative sum)."""
     x = with_dtype(x, dtype, "np.cumsum")
     if axis is None:
@@ -314,7 +320,7 @@ def cumprod(x, axis=None, dtype=None):
     return cumprod_p(x, axis=axis)
 
 
-def diff(x, n=1, axis=-1):
+def diff(x: ArrayLike, n: int = 1, axis: int = -1) -> Value:
     """``np.diff``: ``x[1:] - x[:-1]`` along ``axis``, ``n`` times."""
     (axis,) = normalize_axis(axis, ndim(x))
     head = (slice(None),) * axis

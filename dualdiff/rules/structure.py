@@ -6,13 +6,17 @@ The primitives here are *linear*: forward mode applies the operation itself to t
 are compositions of these primitives, so they need no rule of their own.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..core import WRAPPERS, as_mask, expand, ndim, normalize_axis, shape, strip, zeros
 from ..primitive import Custom, Linear, unbroadcast
 from ..registry import implements, register
+from ..typing import ArrayLike, DTypeLike, PyTree, Shape, Tree, Value
 
 
 def _reshape_impl(x, shape):
@@ -108,7 +112,7 @@ where_p = register(
 )
 
 
-def where(cond, x, y):
+def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Value:
     """``x`` where ``cond`` else ``y``; ``cond`` is taken on primals."""
     c = strip(cond)
     # a staged (traced) condition stays traced: it is recomputed on every replay
@@ -208,7 +212,7 @@ set_index_p = register(
 # --- NumPy's functions, composed from the primitives -------------------------------------
 
 
-def reshape(x, shape, *more):
+def reshape(x: ArrayLike, shape: Shape, *more: int) -> Value:
     """``np.reshape``; accepts ``reshape(x, 2, 3)`` like the method."""
     if more:
         shape = (shape,) + more
@@ -226,7 +230,7 @@ def ravel(x):
     return reshape_p(x, shape=(-1,))
 
 
-def transpose(x, axes=None):
+def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Value:
     """``np.transpose``: the axes permuted (reversed by default); linear, its own adjoint's
     inverse permutation."""
     return transpose_p(x, axes=None if axes is None else tuple(axes))
@@ -290,7 +294,7 @@ def setitem(x, index, value):
     return set_index_p(x, value, index=_index(index))
 
 
-def concatenate(xs, axis=0):
+def concatenate(xs: Sequence[ArrayLike], axis: int | None = 0) -> Value:
     """``np.concatenate``: joined along ``axis`` (``None``: flattened first); linear, the
     adjoint cuts the pieces back out."""
     xs = list(xs)
@@ -300,7 +304,7 @@ def concatenate(xs, axis=0):
     return concatenate_p(*xs, axis=axis)
 
 
-def stack(xs, axis=0):
+def stack(xs: Sequence[ArrayLike], axis: int = 0) -> Value:
     """``np.stack``: joined along a new axis (``expand_dims`` then ``concatenate``)."""
     xs = list(xs)
     (axis,) = normalize_axis(axis, ndim(xs[0]) + 1)
@@ -333,13 +337,15 @@ def _like(x, make):
     return make(x)
 
 
-def zeros_like(x, dtype=None, order="K", subok=True, shape=None):
+def zeros_like(x: ArrayLike, dtype: DTypeLike | None = None, order: str = "K", subok: bool = True,
+               shape: Shape | None = None) -> Value:
     """Zeros shaped like ``x`` (or ``shape``); for a Dual a Dual of zero tangent, so
     ``z[i] = value`` keeps derivatives.  ``np.empty_like`` is the same (zeros: never garbage)."""
     return _like(x, lambda p: np.zeros_like(p, dtype=dtype, order=order, shape=shape))
 
 
-def ones_like(x, dtype=None, order="K", subok=True, shape=None):
+def ones_like(x: ArrayLike, dtype: DTypeLike | None = None, order: str = "K", subok: bool = True,
+              shape: Shape | None = None) -> Value:
     """Ones shaped like ``x``: a constant (for a Dual, a Dual with zero tangent)."""
     return _like(x, lambda p: np.ones_like(p, dtype=dtype, order=order, shape=shape))
 
@@ -982,7 +988,7 @@ stop_gradient_p = register(
 )
 
 
-def stop_gradient(x):
+def stop_gradient(x: PyTree) -> Tree:
     """The value of ``x`` (a number, array or pytree of them), treated as a constant.
 
     Every derivative around it (forward, reverse, any nesting) sees a zero derivative, as

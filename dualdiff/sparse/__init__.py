@@ -8,8 +8,23 @@ Hessian-vector products.  They need SciPy (``pip install 'dualdiff[sparse]'``); 
 dualdiff does not.
 """
 
+from __future__ import annotations
 
-def jacobian_sparsity(f, argnums=0):
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeAlias
+
+from ..typing import ArrayLike, Function
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_array, sparray, spmatrix
+
+    from .compressed import SparseHessian, SparseJacobian
+
+    #: a sparsity pattern: detected ("auto", "auto-each-call"), or given
+    Sparsity: TypeAlias = str | ArrayLike | sparray | spmatrix
+
+
+def jacobian_sparsity(f: Function, argnums: int = 0) -> Callable[..., csr_array]:
     """``x -> P``: which outputs of ``f`` depend on which inputs, at ``x``.
 
     ``P`` is a boolean ``scipy.sparse.csr_array`` of shape ``(f(x).size, x.size)`` (both
@@ -43,7 +58,8 @@ def jacobian_sparsity(f, argnums=0):
     return pattern
 
 
-def sparse_jacobian(f, sparsity="auto", argnums=0, check=False):
+def sparse_jacobian(f: Function, sparsity: Sparsity = "auto", argnums: int = 0,
+                    check: bool = False) -> SparseJacobian:
     """``x -> J`` as a ``scipy.sparse.csr_array`` of shape ``(f(x).size, x.size)``.
 
     The columns of the pattern are coloured so that columns of one colour share no row;
@@ -88,7 +104,7 @@ def sparse_jacobian(f, sparsity="auto", argnums=0, check=False):
     return SparseJacobian(f, sparsity, argnums, check)
 
 
-def hessian_sparsity(f):
+def hessian_sparsity(f: Function) -> Callable[..., csr_array]:
     """``x -> P``: the symmetric boolean pattern (``x.size`` square) of the Hessian of scalar
     ``f`` at ``x``, as a ``scipy.sparse.csr_array``.
 
@@ -115,7 +131,7 @@ def hessian_sparsity(f):
     return pattern
 
 
-def sparse_hessian(f, sparsity="auto", check=False):
+def sparse_hessian(f: Function, sparsity: Sparsity = "auto", check: bool = False) -> SparseHessian:
     """``x -> H`` as a symmetric ``scipy.sparse.csr_array`` for a real scalar ``f``.
 
     The pattern is coloured symmetrically (a star colouring: every entry ``H[i, j]`` can be

@@ -21,18 +21,29 @@ from __future__ import annotations
 import functools
 import numbers
 import types
+from collections.abc import Callable, Sequence
+from typing import overload
 
 import numpy as np
 
 from ..core import WRAPPERS
 from ..primitive import MATH_ERRORS
+from ..typing import F
 from .codegen import Retrace, generate
 from .tracer import Graph, Tracer, TracingError, _current
 
 __all__ = ["jit", "Staged", "TracingError"]
 
 
-def jit(fun=None, static_argnums=(), *, max_variants=8):
+@overload
+def jit(fun: F, static_argnums: int | Sequence[int] = (), *, max_variants: int = 8) -> F: ...
+@overload
+def jit(fun: None = None, static_argnums: int | Sequence[int] = (), *,
+        max_variants: int = 8) -> Callable[[F], F]: ...
+
+
+def jit(fun: F | None = None, static_argnums: int | Sequence[int] = (), *,
+        max_variants: int = 8) -> F | Callable[[F], F]:
     """Stage ``fun``: trace it once per signature, then replay generated code.
 
     Parameters

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..typing import ArrayLike, Function
 from .finite_diff import (
     _STENCILS,
     METHODS,
@@ -104,7 +106,7 @@ class ErrorStudy:
     v: object
     steps: np.ndarray
     value: object
-    exact: object
+    exact: float | complex | np.ndarray
     higher: dict
     errors: dict
     relative_errors: dict
@@ -121,27 +123,27 @@ class ErrorStudy:
     rounding_scale: float = field(default=math.nan)
 
     @property
-    def methods(self):
+    def methods(self) -> tuple[str, ...]:
         """The finite-difference methods in this study, in the order of :data:`METHODS`."""
         return tuple(self.errors)
 
     @property
-    def label(self):
+    def label(self) -> str:
         """``"<function> at x = <point>"`` (and the direction when there is one)."""
         text = f"{self.function_name} at x = {format_point(self.x)}"
         if self.directional:
             text += f" along v = {format_point(self.v)}"
         return text
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         best = ", ".join(f"{m}: {self.best_step[m]:.0e}" for m in self.methods)
         return f"ErrorStudy({self.label}, {len(self.steps)} steps, best steps {{{best}}})"
 
-    def model(self, method):
+    def model(self, method: str) -> np.ndarray:
         """The model of the total error of ``method``: truncation plus rounding, per step."""
         return self.truncation[method] + self.rounding[method]
 
-    def model_best_step(self, method):
+    def model_best_step(self, method: str) -> float:
         """The step in :attr:`steps` where the model of ``method`` is smallest (NaN if none)."""
         model = self.model(method)
         if np.all(np.isnan(model)):
@@ -149,7 +151,7 @@ class ErrorStudy:
         return float(self.steps[int(np.nanargmin(model))])
 
     @property
-    def rounding_floor(self):
+    def rounding_floor(self) -> float:
         """``2 eps max(|f'|, tiny)``: an error this small is the rounding of the result itself.
 
         A method whose error is at most this is exact to rounding: a few units in the last
@@ -158,7 +160,7 @@ class ErrorStudy:
         scale = float(np.max(np.abs(self.exact), initial=0.0))
         return 2 * EPS * scale if scale > 0 else 2 * EPS
 
-    def exact_range(self, method):
+    def exact_range(self, method: str) -> tuple[float, float] | None:
         """``(smallest h, largest h)`` of the steps where ``method`` is exact to rounding.
 
         ``None`` unless its error is at most :attr:`rounding_floor` at three steps or more (one
@@ -171,7 +173,7 @@ class ErrorStudy:
             return None
         return float(reached[0]), float(reached[-1])
 
-    def summary(self):
+    def summary(self) -> str:
         """A plain-text table: per method the best step, its error and the default step's.
 
         A method that is exact to rounding over a range of steps (see :meth:`exact_range`)
@@ -197,7 +199,9 @@ class ErrorStudy:
         return "\n".join(lines)
 
 
-def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=METHODS):
+def error_study(f: Function, x: ArrayLike, v: ArrayLike | None = None,
+                steps: ArrayLike | None = None, *, reference: ArrayLike | None = None,
+                name: str | None = None, methods: Sequence[str] = METHODS) -> ErrorStudy:
     r"""Measure every finite-difference method against AD over a range of step sizes.
 
     For each step ``h`` and method, the error is :math:`\|D_h f(x) - D_v f(x)\|_\infty` with
@@ -295,7 +299,7 @@ def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     x_arr, v_arr = _check_point(x, v)
     methods = _check_methods(methods)
-    steps = _check_steps(steps)
+    hs = _check_steps(steps)
     directional = v is not None
     value = _value_at(f, x_arr)
     exact = _exact(f, x_arr, v_arr, directional)
@@ -308,15 +312,15 @@ def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=
     errors, truncation, rounding, best_step, best_error = {}, {}, {}, {}, {}
     default_steps, default_errors = {}, {}
     for m in methods:
-        errors[m] = _readonly([_error(f, x_arr, h, m, v_arr, exact) for h in steps])
+        errors[m] = _readonly([_error(f, x_arr, h, m, v_arr, exact) for h in hs])
         order, const, power = TRUNCATION[m]
-        truncation[m] = _readonly(const * steps**power * higher[order])
-        quotient = np.full_like(steps, EPS / 2 * scale)  # the rounding of D_h itself
+        truncation[m] = _readonly(const * hs**power * higher[order])
+        quotient = np.full_like(hs, EPS / 2 * scale)  # the rounding of D_h itself
         if m == "complex":
             rounding[m] = _readonly(quotient)
         else:
-            rounding[m] = _readonly(EPS / 2 * ROUNDING_WEIGHT[m] * c / steps + quotient)
-        best_step[m], best_error[m] = _best(steps, errors[m])
+            rounding[m] = _readonly(EPS / 2 * ROUNDING_WEIGHT[m] * c / hs + quotient)
+        best_step[m], best_error[m] = _best(hs, errors[m])
         default_steps[m] = default_step(m, x_arr, v_arr)
         default_errors[m] = _error(f, x_arr, default_steps[m], m, v_arr, exact)
     ad_error, ad_reference = _ad_error(f, x_arr, v_arr, exact, reference, "complex" in methods)
@@ -325,7 +329,7 @@ def error_study(f, x, v=None, steps=None, *, reference=None, name=None, methods=
         function_name=name if name is not None else _name_of(f),
         x=_public(x_arr),
         v=_public(v_arr),
-        steps=steps,
+        steps=hs,
         value=_public(value),
         exact=_public(exact),
         higher=higher,
@@ -357,7 +361,7 @@ def _check_methods(methods):
     return tuple(m for m in METHODS if m in methods)
 
 
-def _check_steps(steps):
+def _check_steps(steps: ArrayLike | None) -> np.ndarray:
     """Sorted, unique, positive, finite steps as a read-only float array."""
     if steps is None:
         return _readonly(np.logspace(-16, 0, 161))

@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from ..typing import ArrayLike, Function, Value
+
 __all__ = ["METHODS", "ComplexStepError", "default_step", "finite_difference"]
 
 METHODS = ("forward", "backward", "central", "central4", "complex")
@@ -34,7 +36,8 @@ class ComplexStepError(ValueError):
     """The complex step cannot be used: ``f`` is not a real analytic function of ``x``."""
 
 
-def finite_difference(f, x, h, method="central", v=None):
+def finite_difference(f: Function, x: ArrayLike, h: float, method: str = "central",
+                      v: ArrayLike | None = None) -> Value:
     r"""Finite-difference derivative of ``f`` at ``x`` with step ``h``, along ``v`` for arrays.
 
     With ``g(t) = f(x + t v)`` (``v = 1`` for scalar ``x``) the methods estimate ``g'(0)``:

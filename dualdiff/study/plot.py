@@ -6,9 +6,16 @@ is a bare :class:`matplotlib.figure.Figure`: no pyplot, no rcParams, no global s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from ..typing import ArrayLike, Function
 from .errors import EPS, ErrorStudy, error_study, format_point
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
 
 __all__ = ["plot_error_study"]
 
@@ -34,8 +41,10 @@ COINCIDE_RUN = 8
 
 
 def plot_error_study(
-    f_or_study, x=None, *, v=None, steps=None, ax=None, name=None, models=True, title=None
-):
+    f_or_study: Function | ErrorStudy, x: ArrayLike | None = None, *, v: ArrayLike | None = None,
+    steps: ArrayLike | None = None, ax: Axes | None = None, name: str | None = None,
+    models: bool = True, title: str | None = None,
+) -> Figure | SubFigure:
     r"""Plot absolute error against step size ``h`` on log-log axes, one line per method.
 
     Each thin line is a method's measured error :math:`\|D_h f - D_v f\|`, in its own colour,
@@ -81,7 +90,8 @@ def plot_error_study(
     """
     study = _study_from(f_or_study, x, v=v, steps=steps, name=name)
     own = ax is None
-    if own:
+    fig: Figure | SubFigure
+    if ax is None:
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(10, 7.6), layout="constrained")
@@ -89,7 +99,7 @@ def plot_error_study(
     else:
         fig = ax.figure
         if fig.get_layout_engine() is None:
-            fig.set_layout_engine("constrained")
+            fig.figure.set_layout_engine("constrained")  # (the root of a subfigure)
     floor = _floor(study)
     top = _top(study, floor)
     coincide = _coincidences(study, floor)
