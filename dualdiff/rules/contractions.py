@@ -104,10 +104,9 @@ def _sublist_subscripts(args):
     def letters(sub):
         return "".join("..." if s is Ellipsis else _LETTERS[int(s)] for s in sub)
 
+    out = args[-1] if len(args) % 2 else None
+    args = args[:-1] if len(args) % 2 else args
     ops, subs = list(args[0::2]), list(args[1::2])
-    out = subs.pop() if len(subs) == len(ops) else None
-    if len(subs) != len(ops):
-        raise ValueError("einsum: operands and subscript lists must alternate")
     text = ",".join(letters(s) for s in subs)
     if out is not None:
         text += "->" + letters(out)

@@ -43,7 +43,7 @@ Gauges and conventions (tested):
   counts nonzeros (derivative 0).
 """
 
-from collections import namedtuple
+from operator import itemgetter
 
 import numpy as np
 
@@ -66,11 +66,21 @@ from .structure import (
     zeros_like,
 )
 
-SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")
-EighResult = namedtuple("EighResult", "eigenvalues eigenvectors")
-EigResult = namedtuple("EigResult", "eigenvalues eigenvectors")
-SVDResult = namedtuple("SVDResult", "U S Vh")
-QRResult = namedtuple("QRResult", "Q R")
+
+def _result(name, fields):
+    """A tuple with NumPy's field names (``res.eigenvalues``) that, like a plain tuple, is
+    built from one iterable (so tree maps over outputs rebuild it)."""
+    attrs = {f: property(itemgetter(i)) for i, f in enumerate(fields.split())}
+    attrs["__slots__"] = ()
+    attrs["__repr__"] = lambda self: f"{name}({', '.join(map(repr, self))})"
+    return type(name, (tuple,), attrs)
+
+
+SlogdetResult = _result("SlogdetResult", "sign logabsdet")
+EighResult = _result("EighResult", "eigenvalues eigenvectors")
+EigResult = _result("EigResult", "eigenvalues eigenvectors")
+SVDResult = _result("SVDResult", "U S Vh")
+QRResult = _result("QRResult", "Q R")
 
 
 # --- helpers on stacks of matrices -----------------------------------------------------
@@ -397,8 +407,8 @@ def slogdet(a):
     _square(a, "slogdet")
     ld = logdet(a)
     if _is_complex(a):
-        return SlogdetResult(exp(1j * imag(ld)), real(ld))
-    return SlogdetResult(np.linalg.slogdet(strip(a))[0], ld)
+        return SlogdetResult((exp(1j * imag(ld)), real(ld)))
+    return SlogdetResult((np.linalg.slogdet(strip(a))[0], ld))
 
 
 # --- Hermitian eigenproblems ------------------------------------------------------------
@@ -476,7 +486,7 @@ def eigh(a, UPLO="L"):  # noqa: N803 (NumPy's name)
     """
     _square(a, "eigh")
     w, v = _eig_parts(eigh_p(_hermitian(a, UPLO)), True)
-    return EighResult(w, v)
+    return EighResult((w, v))
 
 
 def eigvalsh(a, UPLO="L"):  # noqa: N803
@@ -534,7 +544,7 @@ def eig(a):
     eigenvalues (complex results where NumPy gives them)."""
     _square(a, "eig")
     w, v = _eig_parts(eig_p(a), False)
-    return EigResult(w, v)
+    return EigResult((w, v))
 
 
 def eigvals(a):
@@ -634,7 +644,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         raise ValueError("np.linalg.svd(a, full_matrices=True) of a non-square matrix: the "
                          "extra columns of U or Vh are any basis of a complement and have no "
                          "derivative; pass full_matrices=False")
-    return SVDResult(*_svd_parts(svd_p(a), m, n))
+    return SVDResult(_svd_parts(svd_p(a), m, n))
 
 
 def svdvals(x, /):
@@ -713,7 +723,7 @@ def qr(a, mode="reduced"):
         q, r = qr(getitem_p(a, index=(Ellipsis, slice(None), slice(0, m))))
         rest = getitem_p(a, index=(Ellipsis, slice(None), slice(m, None)))
         r = concatenate([r, matmul(_mH(q), rest)], axis=-1)
-    return r if mode == "r" else QRResult(q, r)
+    return r if mode == "r" else QRResult((q, r))
 
 
 def _pinv_jvp(primals, tangents, out, batch, **options):
