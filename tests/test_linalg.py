@@ -539,3 +539,16 @@ def test_float32_stays_float32(name, f, make):
     # float32 rounding (eps 1.2e-7) times the condition of these small matrices
     ref = dd.jvp(f, (a,), (a,))[1]
     np.testing.assert_allclose(out.tangent, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_readme_lists_every_registered_linalg_function():
+    from pathlib import Path
+
+    from dualdiff.registry import FUNCTIONS, PRIMAL_FUNCTIONS
+
+    text = Path(__file__).parent.parent.joinpath("README.md").read_text()
+    section = text.split("- **Linear algebra**")[1].split("\n- **")[0]
+    names = {f.__name__ for f in set(FUNCTIONS) | PRIMAL_FUNCTIONS
+             if getattr(f, "__module__", "").startswith("numpy.linalg")}
+    missing = sorted(n for n in names if f"`{n}`" not in section)
+    assert not missing, f"README's linear algebra list lacks {missing}"
