@@ -552,3 +552,33 @@ def test_readme_lists_every_registered_linalg_function():
              if getattr(f, "__module__", "").startswith("numpy.linalg")}
     missing = sorted(n for n in names if f"`{n}`" not in section)
     assert not missing, f"README's linear algebra list lacks {missing}"
+
+
+# --- the array-API names, cond, tensorinv, tensorsolve --------------------------------------
+
+
+@pytest.mark.parametrize("name, f, args", [
+    ("diagonal", lambda x: np.linalg.diagonal(x), (wc(2, 3, 4),)),
+    ("diagonal offset", lambda x: np.linalg.diagonal(x, offset=1), (wc(2, 3, 4),)),
+    ("diagonal -offset", lambda x: np.linalg.diagonal(x, offset=-2), (wc(4, 3),)),
+    ("trace", lambda x: np.linalg.trace(x), (wc(2, 3, 3),)),
+    ("trace offset", lambda x: np.linalg.trace(x, offset=-1), (wc(3, 4),)),
+    ("outer", np.linalg.outer, (wc(3), wc(2))),
+    ("cross", np.linalg.cross, (wc(2, 3), wc(3))),
+    ("cross axis", lambda a, b: np.linalg.cross(a, b, axis=0), (wc(3, 2), wc(3, 2))),
+    ("tensordot", lambda a, b: np.linalg.tensordot(a, b, axes=1), (wc(2, 3), wc(3, 4))),
+    ("cond", np.linalg.cond, (distinct_svd(3, 3),)),
+    ("cond -2", lambda x: np.linalg.cond(x, -2), (distinct_svd(4, 3),)),
+    ("cond fro", lambda x: np.linalg.cond(x, "fro"), (wc(2, 3, 3),)),
+    ("cond 1", lambda x: np.linalg.cond(x, 1), (wc(3, 3),)),
+    ("tensorinv", lambda x: np.linalg.tensorinv(x, ind=1), (wc(6, 6).reshape(6, 2, 3),)),
+    ("tensorsolve", np.linalg.tensorsolve, (wc(6, 6).reshape(2, 3, 6), wc(2, 3))),
+    ("tensorsolve axes", lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)),
+     (np.moveaxis(wc(6, 6).reshape(2, 3, 6), -1, 0), wc(2, 3))),
+    ("vecdot ufunc", np.vecdot, (wc(2, 3, cplx=True), wc(3, cplx=True))),
+    ("matvec", np.matvec, (wc(2, 3, 4), wc(4))),
+    ("vecmat", np.vecmat, (wc(3, cplx=True), wc(2, 3, 4, cplx=True))),
+])
+def test_more_linalg_names(name, f, args):
+    np.testing.assert_allclose(value(f, *args), f(*args), rtol=1e-12)
+    dd.check_rule(f, *args, order=1 if np.iscomplexobj(args[0]) else 2)

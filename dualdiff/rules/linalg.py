@@ -49,8 +49,8 @@ import numpy as np
 
 from ..core import WRAPPERS, expand, ndim, new_level, normalize_axis, shape, strip
 from ..primitive import Custom, unbroadcast
-from ..registry import PRIMAL_FUNCTIONS, implements, register
-from .contractions import canonical_subscripts, einsum_p, real_adjoint
+from ..registry import PRIMAL_FUNCTIONS, UFUNCS, implements, register
+from .contractions import canonical_subscripts, cross, einsum_p, real_adjoint, tensordot
 from .elementwise import absolute, conj, exp, imag, multiply, real, sqrt
 from .reductions import amax, amin, sum_p
 from .structure import (
@@ -897,6 +897,99 @@ def vecdot(x1, x2, /, *, axis=-1):
         "...i,...i->...", [shape(a), shape(b)]))
 
 
+def _offset_diagonal(x, offset):
+    """``x``'s diagonal ``offset`` over its last two axes (an index: linear)."""
+    m, n = shape(x)[-2:]
+    k = max(0, min(m + min(offset, 0), n - max(offset, 0)))
+    rows = np.arange(k) + max(-offset, 0)
+    return getitem_p(x, index=(Ellipsis, rows, rows + offset))
+
+
+def diagonal(x, /, *, offset=0):
+    """``np.linalg.diagonal``: the diagonal of each matrix of a stack."""
+    _matrix(x, "diagonal")
+    return _offset_diagonal(x, offset)
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    """``np.linalg.trace``: the sum of each matrix's diagonal ``offset``."""
+    _matrix(x, "trace")
+    out = sum_p(_offset_diagonal(x, offset), axis=(-1,))
+    return out if dtype is None else out.astype(dtype)
+
+
+def linalg_outer(x1, x2, /):
+    """``np.linalg.outer``: of two vectors only."""
+    if ndim(x1) != 1 or ndim(x2) != 1:
+        raise ValueError("Input arrays must be one-dimensional, but they are "
+                         f"x1.ndim={ndim(x1)} and x2.ndim={ndim(x2)}.")
+    return outer(x1, x2)
+
+
+def linalg_cross(x1, x2, /, *, axis=-1):
+    """``np.linalg.cross``: of 3-vectors only."""
+    if shape(x1)[axis] != 3 or shape(x2)[axis] != 3:
+        raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors, but "
+                         f"they are {shape(x1)[axis]} and {shape(x2)[axis]} dimensional "
+                         "instead.")
+    return cross(x1, x2, axis=axis)
+
+
+def linalg_tensordot(x1, x2, /, *, axes=2):
+    return tensordot(x1, x2, axes=axes)
+
+
+def cond(x, p=None):
+    """``np.linalg.cond``: ``s_max / s_min`` for ``p`` in (None, 2, -2, its inverse for -2),
+    else ``norm(x, p) norm(inv(x), p)``."""
+    _matrix(x, "cond")
+    if p in (None, 2, -2):
+        s = svdvals_p(x)
+        big = getitem_p(s, index=(Ellipsis, 0))
+        small = getitem_p(s, index=(Ellipsis, -1))
+        return small / big if p == -2 else big / small
+    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+
+
+def tensorinv(a, ind=2):
+    """``np.linalg.tensorinv``: ``inv`` of ``a`` reshaped to a square matrix."""
+    s = tuple(shape(a))
+    rows, cols = s[:ind], s[ind:]
+    n = int(np.prod(rows))
+    if n != int(np.prod(cols)):
+        raise ValueError("Invalid ind argument.")
+    return reshape(inv(reshape(a, (n, n))), cols + rows)
+
+
+def tensorsolve(a, b, axes=None):
+    """``np.linalg.tensorsolve``: ``solve`` of ``a`` reshaped to a square matrix."""
+    if axes is not None:
+        nd = ndim(a)
+        moved = [i % nd for i in axes]
+        a = transpose_p(a, axes=tuple(i for i in range(nd) if i not in moved) + tuple(moved))
+    s = tuple(shape(a))
+    out_shape = s[ndim(b):]
+    n = int(np.prod(shape(b)))
+    if int(np.prod(out_shape)) != n:
+        raise np.linalg.LinAlgError("Input arrays must satisfy the requirement "
+                                    "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
+    return reshape(solve(reshape(a, (n, n)), reshape(b, (n,))), out_shape)
+
+
+def matvec(x1, x2, /):
+    """``np.matvec``: ``x1 @ x2`` for stacks of matrices and vectors."""
+    return einsum_p(x1, x2, subscripts=canonical_subscripts(
+        "...ij,...j->...i", [shape(x1), shape(x2)]))
+
+
+def vecmat(x1, x2, /):
+    """``np.vecmat``: ``conj(x1) @ x2`` for stacks of vectors and matrices."""
+    if _is_complex(x1):
+        x1 = conj(x1)
+    return einsum_p(x1, x2, subscripts=canonical_subscripts(
+        "...i,...ij->...j", [shape(x1), shape(x2)]))
+
+
 implements(np.dot)(dot)
 implements(np.inner)(inner)
 implements(np.outer)(outer)
@@ -917,17 +1010,27 @@ implements(np.linalg.pinv)(pinv)
 implements(np.linalg.lstsq)(lstsq)
 implements(np.linalg.matrix_power)(matrix_power)
 implements(np.linalg.multi_dot)(multi_dot)
+implements(np.linalg.cond)(cond)
+implements(np.linalg.tensorinv)(tensorinv)
+implements(np.linalg.tensorsolve)(tensorsolve)
 for _name, _fn in [("svdvals", svdvals), ("vector_norm", vector_norm),
                    ("matrix_norm", matrix_norm), ("matrix_transpose", matrix_transpose),
-                   ("vecdot", vecdot)]:
+                   ("vecdot", vecdot), ("diagonal", diagonal), ("trace", trace),
+                   ("outer", linalg_outer), ("cross", linalg_cross),
+                   ("tensordot", linalg_tensordot)]:
     if hasattr(np.linalg, _name):  # NumPy 2
         implements(getattr(np.linalg, _name))(_fn)
 if hasattr(np, "matrix_transpose"):
     implements(np.matrix_transpose)(matrix_transpose)
+for _name, _fn in [("vecdot", vecdot), ("matvec", matvec), ("vecmat", vecmat)]:
+    if isinstance(getattr(np, _name, None), np.ufunc):  # NumPy 2 gufuncs
+        UFUNCS[getattr(np, _name)] = _fn
 PRIMAL_FUNCTIONS.add(np.linalg.matrix_rank)
 
 __all__ = [
-    "cholesky", "det", "dot", "eig", "eigh", "eigvals", "eigvalsh", "inner", "inv", "logdet",
-    "lstsq", "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm", "outer", "pinv",
-    "qr", "slogdet", "solve", "svd", "svdvals", "transposed", "vector_norm",
+    "cholesky", "cond", "det", "diagonal", "dot", "eig", "eigh", "eigvals", "eigvalsh", "inner",
+    "inv", "logdet",
+    "lstsq", "matmul", "matrix_norm", "matrix_power", "matvec", "multi_dot", "norm", "outer",
+    "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "tensorinv", "tensorsolve", "trace",
+    "transposed", "vecdot", "vecmat", "vector_norm",
 ]
