@@ -3,6 +3,8 @@ any rank, kron, cross.  Values against NumPy; every mode through dd.check_rule."
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dualdiff as dd
 from dualdiff.core import new_level
@@ -14,6 +16,10 @@ RNG = np.random.default_rng(20)
 
 def r(*s):
     return RNG.standard_normal(s)
+
+
+def value(f, *args):
+    return dd.jvp(f, args, tuple(np.zeros_like(a) for a in args))[0]
 
 
 def c(*s):
@@ -186,3 +192,68 @@ def test_cross_of_two_vectors():
         dd.check_rule(np.cross, a, b)
     with pytest.raises(ValueError, match="dimension must be 2 or 3"):
         np.cross(dd.Dual(r(4), r(4)), r(4))
+
+
+# --- random contractions ----------------------------------------------------------------
+
+
+@st.composite
+def contractions(draw):
+    """Random einsum calls: 1-3 operands over the labels a-d (repeats allowed: diagonals),
+    lengths 1-3 (so length-1 axes broadcast), with ``...`` and an implicit or explicit output."""
+    size = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    use_ell = draw(st.booleans())
+    ell = draw(st.lists(st.integers(1, 2), max_size=2)) if use_ell else []
+    subs, shapes = [], []
+    for _ in range(draw(st.integers(1, 3))):
+        labels = draw(st.lists(st.sampled_from("abcd"), max_size=3))
+        text, shape = "".join(labels), [size[c] for c in labels]
+        if use_ell:
+            k = draw(st.integers(0, len(ell)))
+            own = [draw(st.sampled_from([1, n])) for n in ell[len(ell) - k:]]
+            text, shape = "..." + text, own + shape
+        subs.append(text)
+        shapes.append(tuple(shape))
+    used = sorted(set("".join(subs)) - {"."})
+    if draw(st.booleans()):
+        out = "".join(draw(st.permutations(used))[:draw(st.integers(0, len(used)))])
+        spec = ",".join(subs) + "->" + ("..." if use_ell else "") + out
+    else:
+        spec = ",".join(subs)
+    return spec, shapes
+
+
+@settings(max_examples=40, deadline=None)
+@given(contractions(), st.integers(0, 2**32 - 1))
+def test_random_einsum_against_numpy_and_every_mode(case, seed):
+    spec, shapes = case
+    rng = np.random.default_rng(seed)
+    ops = [rng.standard_normal(s) for s in shapes]
+    f = lambda *xs: np.einsum(spec, *xs)  # noqa: E731
+    np.testing.assert_allclose(value(f, *ops), np.einsum(spec, *ops), rtol=1e-12, atol=1e-14)
+    dd.check_rule(f, *ops, order=1)
+
+
+@st.composite
+def matmul_shapes(draw):
+    """Two operands of ``matmul``: vectors or stacks of matrices with broadcasting stacks."""
+    m, k, n = (draw(st.integers(1, 3)) for _ in range(3))
+    stack = draw(st.lists(st.integers(1, 3), max_size=2))
+
+    def operand(core):
+        if draw(st.booleans()):
+            return (k,)
+        lead = stack[len(stack) - draw(st.integers(0, len(stack))):]
+        return tuple(draw(st.sampled_from([1, s])) for s in lead) + core
+
+    return operand((m, k)), operand((k, n))
+
+
+@settings(max_examples=40, deadline=None)
+@given(matmul_shapes(), st.integers(0, 2**32 - 1))
+def test_random_matmul_broadcasting_and_every_mode(shapes, seed):
+    sa, sb = shapes
+    rng = np.random.default_rng(seed)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    np.testing.assert_allclose(value(np.matmul, a, b), a @ b, rtol=1e-13)
+    dd.check_rule(np.matmul, a, b, order=1)

@@ -11,6 +11,8 @@ error like its fifth derivative, so with gaps of order 1 check_rule's default to
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dualdiff as dd
 from dualdiff.core import new_level
@@ -582,3 +584,32 @@ def test_readme_lists_every_registered_linalg_function():
 def test_more_linalg_names(name, f, args):
     np.testing.assert_allclose(value(f, *args), f(*args), rtol=1e-12)
     dd.check_rule(f, *args, order=1 if np.iscomplexobj(args[0]) else 2)
+
+
+# --- random stacks -------------------------------------------------------------------------
+
+
+@st.composite
+def solve_shapes(draw):
+    n, p = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stack = draw(st.lists(st.integers(1, 3), max_size=2))
+
+    def lead():
+        kept = stack[len(stack) - draw(st.integers(0, len(stack))):]
+        return tuple(draw(st.sampled_from([1, s])) for s in kept)
+
+    sb = (n,) if draw(st.booleans()) else lead() + (n, p)
+    return lead() + (n, n), sb
+
+
+@settings(max_examples=30, deadline=None)
+@given(solve_shapes(), st.integers(0, 2**32 - 1))
+def test_random_stacks_solve_det_inv(shapes, seed):
+    sa, sb = shapes
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(sa) + 4 * np.eye(sa[-1])  # condition number below about 4
+    b = rng.standard_normal(sb)
+    np.testing.assert_allclose(value(np.linalg.solve, a, b), np.linalg.solve(a, b), rtol=1e-12)
+    dd.check_rule(np.linalg.solve, a, b, order=1)
+    for f in (np.linalg.det, np.linalg.inv, lambda a: np.linalg.slogdet(a)[1]):
+        dd.check_rule(f, a, order=1)
