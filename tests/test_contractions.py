@@ -108,6 +108,8 @@ def test_einsum_errors():
         np.einsum("ij->k", d)
     with pytest.raises(ValueError, match="invalid subscript"):
         np.einsum("i1->i", d)
+    with pytest.raises(TypeError, match="dtype"):
+        np.einsum("ij->", d, dtype=np.float32)
 
 
 @pytest.mark.parametrize("axes, sa, sb", [

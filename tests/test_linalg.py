@@ -314,6 +314,26 @@ def test_svd_complex_gauge_invariant_quantities(m, n):
     dd.check_rule(invariants, a)
 
 
+def test_svd_complex_gauge():
+    # the phase of (u_i, v_i) moves with u_i: Im(v_i^H dv_i) = 0, Im(u_i^H du_i) = Im(P_ii)/s_i
+    a, t = distinct_svd(4, 3, cplx=True), wc(4, 3, cplx=True)
+    (u, s, vh), (du, ds, dvh) = dd.jvp(
+        lambda a: tuple(np.linalg.svd(a, full_matrices=False)), (a,), (t,))
+    p = np.conj(u.T) @ t @ np.conj(vh.T)
+    np.testing.assert_allclose(np.einsum("ij,ij->j", vh.T, np.conj(dvh.T)).imag, 0,
+                               atol=1e-12)
+    np.testing.assert_allclose(np.einsum("ij,ij->j", np.conj(u), du).imag,
+                               np.diag(p).imag / s, atol=1e-12)
+    np.testing.assert_allclose(ds, np.diag(p).real, rtol=1e-12)
+
+
+def test_real_input_complex_eigenvalues_real_adjoint():
+    a = np.array([[1.0, -2.0, 0.5], [2.0, 1.0, 0.3], [0.1, 0.2, 4.0]])
+    g = dd.grad(lambda a: np.sum(np.imag(np.linalg.eigvals(a)) ** 2))(a)
+    assert g.dtype == np.float64
+    dd.check_rule(lambda a: np.imag(np.linalg.eigvals(a)) ** 2, a)
+
+
 def test_svd_refusals():
     d = dd.Dual(distinct_svd(4, 3), np.ones((4, 3)))
     with pytest.raises(ValueError, match="full_matrices=False"):

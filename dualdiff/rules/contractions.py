@@ -188,6 +188,8 @@ def einsum(*operands, optimize=False, **kwargs):
     """
     if kwargs.get("out") is not None:
         raise TypeError("np.einsum(..., out=) is not supported on Duals")
+    if kwargs.get("dtype") is not None:
+        raise TypeError("np.einsum(..., dtype=) is not supported on Duals; cast the operands")
     extra = sorted(k for k in kwargs if k not in ("out", "dtype", "order", "casting"))
     if extra:
         raise TypeError(f"np.einsum got an unexpected keyword argument {extra[0]!r}")
