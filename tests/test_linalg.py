@@ -633,3 +633,17 @@ def test_random_stacks_solve_det_inv(shapes, seed):
     dd.check_rule(np.linalg.solve, a, b, order=1)
     for f in (np.linalg.det, np.linalg.inv, lambda a: np.linalg.slogdet(a)[1]):
         dd.check_rule(f, a, order=1)
+
+
+def test_numpys_errors_for_non_matrices():
+    v = dd.Dual(np.ones(3), np.ones(3))
+    m = dd.Dual(np.ones((2, 3)), np.ones((2, 3)))
+    for f in (np.linalg.inv, np.linalg.det, np.linalg.eigh, np.linalg.eig, np.linalg.cholesky,
+              np.linalg.slogdet, np.linalg.eigvals, np.linalg.eigvalsh):
+        with pytest.raises(np.linalg.LinAlgError, match="two-dimensional"):
+            f(v)
+        with pytest.raises(np.linalg.LinAlgError, match="square"):
+            f(m)
+    for f in (np.linalg.svd, np.linalg.qr, np.linalg.pinv, np.linalg.svdvals):
+        with pytest.raises(np.linalg.LinAlgError, match="two-dimensional"):
+            f(v)

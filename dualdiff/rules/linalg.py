@@ -122,12 +122,17 @@ def _diag_embed(v):
     return expand_dims(v, -1) * _eye(v)
 
 
-def _square(a, name):
-    s = shape(a)
-    if len(s) < 2:
-        raise np.linalg.LinAlgError(f"{len(s)}-dimensional array given. Array must be at least "
-                                    "two-dimensional")
-    if s[-1] != s[-2]:
+def _matrix(a):
+    """NumPy's error for an argument that is not a (stack of) matrices."""
+    if ndim(a) < 2:
+        raise np.linalg.LinAlgError(f"{ndim(a)}-dimensional array given. Array must be at "
+                                    "least two-dimensional")
+
+
+def _square(a):
+    """NumPy's error for an argument that is not a (stack of) square matrices."""
+    _matrix(a)
+    if shape(a)[-1] != shape(a)[-2]:
         raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
 
 
@@ -304,7 +309,7 @@ def matrix_power(a, n):
     ``inv``; ``n = 0`` the identity (derivative 0)."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError("exponent must be an integer")
-    _square(a, "matrix_power")
+    _square(a)
     if n == 0:
         return zeros_like(a) + _eye(a)
     if n < 0:
@@ -365,7 +370,7 @@ solve = register(
 
 def inv(a):
     """``np.linalg.inv`` as ``solve(a, I)`` (stacks too)."""
-    _square(a, "inv")
+    _square(a)
     return solve(a, _eye(a))
 
 
@@ -404,7 +409,7 @@ logdet = register(Custom(
 def slogdet(a):
     """``np.linalg.slogdet``: ``(sign, log|det a|)``.  A real sign is piecewise constant
     (derivative 0); a complex one is ``exp(i arg det a)`` and is differentiated."""
-    _square(a, "slogdet")
+    _square(a)
     ld = logdet(a)
     if _is_complex(a):
         return SlogdetResult((exp(1j * imag(ld)), real(ld)))
@@ -484,14 +489,14 @@ def eigh(a, UPLO="L"):  # noqa: N803 (NumPy's name)
     >>> bool(np.allclose(g, np.tril(2 * np.outer(v[:, 1], v[:, 1]) - np.diag(v[:, 1] ** 2))))
     True
     """
-    _square(a, "eigh")
+    _square(a)
     w, v = _eig_parts(eigh_p(_hermitian(a, UPLO)), True)
     return EighResult((w, v))
 
 
 def eigvalsh(a, UPLO="L"):  # noqa: N803
     """``np.linalg.eigvalsh``: ``dw_i = v_i^H dA v_i`` (any spectrum, see the conventions)."""
-    _square(a, "eigvalsh")
+    _square(a)
     return eigvalsh_p(_hermitian(a, UPLO))
 
 
@@ -542,14 +547,14 @@ eigvals_p = _decomposition("eigvals", lambda a: np.linalg.eigvals(a), _eigvals_j
 def eig(a):
     """``np.linalg.eig``: ``(w, V)`` with ``A V = V diag(w)``; diagonalisable with distinct
     eigenvalues (complex results where NumPy gives them)."""
-    _square(a, "eig")
+    _square(a)
     w, v = _eig_parts(eig_p(a), False)
     return EigResult((w, v))
 
 
 def eigvals(a):
     """``np.linalg.eigvals``: ``dw = diag(V^{-1} dA V)``."""
-    _square(a, "eigvals")
+    _square(a)
     return eigvals_p(a)
 
 
@@ -626,17 +631,11 @@ svdvals_p = _decomposition("svdvals", lambda a: np.linalg.svd(a, compute_uv=Fals
                            _svdvals_jvp)
 
 
-def _matrix(a, name):
-    if ndim(a) < 2:
-        raise np.linalg.LinAlgError(f"{ndim(a)}-dimensional array given. Array must be at "
-                                    "least two-dimensional")
-
-
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """``np.linalg.svd``: ``A = U diag(S) Vh``.  Distinct singular values (nonzero where
     ``U`` or ``V`` is not square); ``full_matrices=True`` only for square matrices (the
     extra columns of a non-square one have no derivative): pass ``full_matrices=False``."""
-    _matrix(a, "svd")
+    _matrix(a)
     if not compute_uv:
         return svdvals(a)
     m, n = shape(a)[-2:]
@@ -649,7 +648,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 def svdvals(x, /):
     """``np.linalg.svdvals``: ``ds_i = Re(u_i^H dA v_i)``."""
-    _matrix(x, "svdvals")
+    _matrix(x)
     return svdvals_p(x)
 
 
@@ -671,7 +670,7 @@ cholesky_p = _decomposition("cholesky", lambda a: np.linalg.cholesky(a), _choles
 def cholesky(a, /, *, upper=False):
     """``np.linalg.cholesky``: ``L`` with ``A = L L^H`` from the lower triangle (``upper``:
     ``L^H``, from the upper triangle)."""
-    _square(a, "cholesky")
+    _square(a)
     l = cholesky_p(_hermitian(a, "U" if upper else "L"))  # noqa: E741
     return _mH(l) if upper else l
 
@@ -706,7 +705,7 @@ def qr(a, mode="reduced"):
     the reduced one).  ``R`` of full rank."""
     if mode not in ("reduced", "complete", "r", "raw"):
         raise ValueError(f"Unrecognized mode '{mode}'")
-    _matrix(a, "qr")
+    _matrix(a)
     m, n = shape(a)[-2:]
     if mode == "raw":
         raise TypeError("np.linalg.qr(mode='raw') is not supported on Duals (Householder "
@@ -742,7 +741,7 @@ pinv_p = _decomposition("pinv", lambda a, **options: np.linalg.pinv(a, **options
 
 def pinv(a, rcond=None, hermitian=False, **kwargs):
     """``np.linalg.pinv``: differentiated where the rank is locally constant."""
-    _matrix(a, "pinv")
+    _matrix(a)
     options = dict(kwargs, hermitian=hermitian)
     if rcond is not None:
         options["rcond"] = rcond
@@ -878,13 +877,13 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002
     """``np.linalg.matrix_norm``: the matrix norm of each matrix of a stack."""
-    _matrix(x, "matrix_norm")
+    _matrix(x)
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
 
 def matrix_transpose(x, /):
     """``np.matrix_transpose``: swap the last two axes."""
-    _matrix(x, "matrix_transpose")
+    _matrix(x)
     return _mT(x)
 
 
@@ -907,13 +906,13 @@ def _offset_diagonal(x, offset):
 
 def diagonal(x, /, *, offset=0):
     """``np.linalg.diagonal``: the diagonal of each matrix of a stack."""
-    _matrix(x, "diagonal")
+    _matrix(x)
     return _offset_diagonal(x, offset)
 
 
 def trace(x, /, *, offset=0, dtype=None):
     """``np.linalg.trace``: the sum of each matrix's diagonal ``offset``."""
-    _matrix(x, "trace")
+    _matrix(x)
     out = sum_p(_offset_diagonal(x, offset), axis=(-1,))
     return out if dtype is None else out.astype(dtype)
 
@@ -942,7 +941,7 @@ def linalg_tensordot(x1, x2, /, *, axes=2):
 def cond(x, p=None):
     """``np.linalg.cond``: ``s_max / s_min`` for ``p`` in (None, 2, -2, its inverse for -2),
     else ``norm(x, p) norm(inv(x), p)``."""
-    _matrix(x, "cond")
+    _matrix(x)
     if p in (None, 2, -2):
         s = svdvals_p(x)
         big = getitem_p(s, index=(Ellipsis, 0))
