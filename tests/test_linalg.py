@@ -647,3 +647,16 @@ def test_numpys_errors_for_non_matrices():
     for f in (np.linalg.svd, np.linalg.qr, np.linalg.pinv, np.linalg.svdvals):
         with pytest.raises(np.linalg.LinAlgError, match="two-dimensional"):
             f(v)
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_svd_hermitian_is_numpys_eigh_based_one(cplx):
+    a = spd(2, 3, 3, cplx=cplx) - 3.2 * np.eye(3)  # eigenvalues of both signs
+    f = lambda a: tuple(np.linalg.svd(a, hermitian=True))  # noqa: E731
+    for got, ref in zip(value(f, a), np.linalg.svd(a, hermitian=True)):
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14)
+    g = lambda a: np.linalg.svd(a, compute_uv=False, hermitian=True)  # noqa: E731
+    np.testing.assert_allclose(value(g, a), g(a), rtol=1e-13)
+    dd.check_rule(g, a, order=1)
+    if not cplx:  # (complex: the eigenvectors' phase is a gauge, see the eigh test)
+        dd.check_rule(f, a, order=1)

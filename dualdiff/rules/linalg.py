@@ -636,6 +636,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     ``U`` or ``V`` is not square); ``full_matrices=True`` only for square matrices (the
     extra columns of a non-square one have no derivative): pass ``full_matrices=False``."""
     _matrix(a)
+    if hermitian:
+        _square(a)
+        return _hermitian_svd(a, compute_uv)
     if not compute_uv:
         return svdvals(a)
     m, n = shape(a)[-2:]
@@ -644,6 +647,23 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
                          "extra columns of U or Vh are any basis of a complement and have no "
                          "derivative; pass full_matrices=False")
     return SVDResult(_svd_parts(svd_p(a), m, n))
+
+
+def _hermitian_svd(a, compute_uv):
+    """NumPy's ``svd(a, hermitian=True)``, composed from ``eigh`` (lower triangle): the
+    eigenvalues by decreasing magnitude, ``S = |w|``, ``U = V`` and ``Vh = (V sign(w))^H``
+    (reordered by a constant permutation matrix, which multiplies exactly)."""
+    w, v = eigh(a)
+    wp = strip(w)
+    sign = np.sign(wp)
+    order = np.argsort(np.abs(wp), axis=-1)[..., ::-1]
+    perm = _const(w, np.arange(wp.shape[-1])[:, None] == order[..., None, :])
+    s = sum_p(expand_dims(w * _const(w, sign), -1) * perm, axis=(-2,))
+    if not compute_uv:
+        return s
+    u = matmul(v, perm)
+    signs = _const(w, np.take_along_axis(sign, order, axis=-1))
+    return SVDResult((u, s, _mH(u * expand_dims(signs, -2))))
 
 
 def svdvals(x, /):
