@@ -660,3 +660,27 @@ def test_svd_hermitian_is_numpys_eigh_based_one(cplx):
     dd.check_rule(g, a, order=1)
     if not cplx:  # (complex: the eigenvectors' phase is a gauge, see the eigh test)
         dd.check_rule(f, a, order=1)
+
+
+@pytest.mark.parametrize("name, f, make", [
+    ("eigvalsh", lambda a: np.sum(np.linalg.eigvalsh(a) ** 3), lambda: spd(3, 3)),
+    ("eigh", lambda a: np.sum(np.linalg.eigh(a)[1][:, 0] ** 2 * np.arange(3.0)), lambda: spd(3, 3)),
+    ("eig", lambda a: np.sum(np.linalg.eig(a)[1] ** 3), lambda: _real_spectrum(3, 3)),
+    ("svd", lambda a: np.sum(np.linalg.svd(a, full_matrices=False)[0] ** 3),
+     lambda: distinct_svd(4, 3)),
+    ("cholesky", lambda a: np.sum(np.linalg.cholesky(a) ** 3), lambda: spd(3, 3)),
+    ("qr", lambda a: np.sum(np.linalg.qr(a)[1] ** 3), lambda: wc(4, 3)),
+    ("pinv", lambda a: np.sum(np.linalg.pinv(a) ** 3), lambda: wc(4, 3)),
+    ("slogdet", lambda a: np.linalg.slogdet(a)[1], lambda: wc(3, 3)),
+    ("nuc", lambda a: np.linalg.norm(a, "nuc"), lambda: distinct_svd(4, 3)),
+])
+def test_hessians_forward_over_reverse_and_reverse_over_reverse(name, f, make):
+    # the vjp of a decomposition is its jvp run on a tape of its own: under a Dual (hessian),
+    # and on an outer tape (grad of grad), it must give forward-over-forward's numbers
+    a = make()
+    ref = dd.jacobian(dd.jacobian(f))(a)
+    np.testing.assert_allclose(dd.hessian(f)(a), ref, rtol=1e-9, atol=1e-12 * np.abs(ref).max())
+    w = wc(*a.shape)
+    hw = dd.grad(lambda y: np.sum(dd.grad(f)(y) * w))(a)
+    expected = np.einsum("ijkl,kl->ij", ref, w)
+    np.testing.assert_allclose(hw, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
