@@ -3,8 +3,8 @@
 Primitives (each with the reason it is one):
 
 - ``matmul``, ``solve``: BLAS and LAPACK speed; their rules are products and solves again.
-- ``det``, ``logdet`` (for ``slogdet``): Jacobi's formula ``d det A = det A tr(A^{-1} dA)``
-  through ``solve`` is exact where an expansion in entries would cancel.
+- ``det``, ``logdet`` (for ``slogdet``): Jacobi's formula ``d det A = tr(adj(A) dA)`` is exact
+  where an expansion in entries would cancel.
 - ``eigh``, ``eigvalsh``, ``eig``, ``eigvals``, ``svd``, ``svdvals``, ``cholesky``, ``qr``,
   ``pinv``: LAPACK computes them; no finite composition of other primitives does.  A
   decomposition with several results is one primitive whose value packs them into one array
@@ -37,6 +37,8 @@ Gauges and conventions (tested):
   of a complement: they have no derivative).
 - ``qr``: ``mode="complete"`` of a tall matrix is refused for the same reason; a wide matrix
   factors its leading square block and ``R``'s remaining columns are ``Q^H A_2``.
+- ``det``: the adjugate ``adj(A)^T`` (from the SVD) is its gradient, at singular matrices
+  too; under a nested derivative ``det A A^{-T}`` through ``solve`` (``A`` invertible).
 - ``slogdet``: the sign of a real determinant is piecewise constant (derivative 0); of a
   complex one ``exp(i arg det)``, differentiated.
 - ``norm``: 0 at a zero vector (the gradient of every norm is taken as 0 there); ``ord=0``
@@ -384,12 +386,39 @@ def _times_inv_T(a, g):
     return [real_adjoint(reshape(g, shape(g) + (1, 1)) * _mT(inv(a)), a)]
 
 
-#: Jacobi's formula, in ``solve``: ``d det A = det A tr(A^{-1} dA)``; stacks too.
-det = register(Custom(
-    "det", lambda a: np.linalg.det(a),
-    lambda primals, tangents, out, batch: out * _trace_solve(primals[0], tangents[0]),
-    lambda out_bar, primals, out, wants: _times_inv_T(primals[0], out_bar * out),
-))
+def _adjugate(a):
+    """``adj(A) = det(A) A^{-1}`` of a plain (stack of) matrices, from the SVD
+    ``A = U S V^H``: ``det(U) det(V^H) V diag(prod_{j != i} s_j) U^H``, with no division, so
+    it is exact to rounding at singular matrices too (``rank n - 1``: not zero)."""
+    u, s, vh = np.linalg.svd(a)
+    n = s.shape[-1]
+    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(n)], axis=-1)
+    phase = np.linalg.det(u) * np.linalg.det(vh)
+    vs = np.conj(np.swapaxes(vh, -1, -2)) * others[..., None, :]
+    return phase[..., None, None] * (vs @ np.conj(np.swapaxes(u, -1, -2)))
+
+
+def _det_jvp(primals, tangents, out, batch):
+    """Jacobi's formula ``d det A = tr(adj(A) dA)``: through the adjugate for a plain ``A``
+    (right at singular matrices), as ``det A tr(A^{-1} dA)`` through ``solve`` when ``A`` is
+    itself differentiated (a nested derivative: ``A`` invertible)."""
+    a, t = primals[0], tangents[0]
+    if type(a) in WRAPPERS:
+        return out * _trace_solve(a, t)
+    return sum_p(_mT(_adjugate(a)) * t, axis=(-2, -1))
+
+
+def _det_vjp(out_bar, primals, out, wants):
+    """``A_bar = out_bar adj(A)^T``."""
+    a = primals[0]
+    if type(a) in WRAPPERS:
+        return _times_inv_T(a, out_bar * out)
+    g = reshape(out_bar, shape(out_bar) + (1, 1))
+    return [real_adjoint(g * _mT(_adjugate(a)), a)]
+
+
+#: Jacobi's formula (see its jvp); stacks too.
+det = register(Custom("det", lambda a: np.linalg.det(a), _det_jvp, _det_vjp))
 
 
 def _logdet_impl(a):
