@@ -391,8 +391,10 @@ def _adjugate(a):
     ``A = U S V^H``: ``det(U) det(V^H) V diag(prod_{j != i} s_j) U^H``, with no division, so
     it is exact to rounding at singular matrices too (``rank n - 1``: not zero)."""
     u, s, vh = np.linalg.svd(a)
-    n = s.shape[-1]
-    others = np.stack([np.prod(np.delete(s, i, axis=-1), axis=-1) for i in range(n)], axis=-1)
+    one = np.ones_like(s[..., :1])
+    before = np.cumprod(np.concatenate([one, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([one, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = before * after  # prod_{j != i} s_j
     phase = np.linalg.det(u) * np.linalg.det(vh)
     vs = np.conj(np.swapaxes(vh, -1, -2)) * others[..., None, :]
     return phase[..., None, None] * (vs @ np.conj(np.swapaxes(u, -1, -2)))
