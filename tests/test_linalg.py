@@ -684,3 +684,34 @@ def test_hessians_forward_over_reverse_and_reverse_over_reverse(name, f, make):
     hw = dd.grad(lambda y: np.sum(dd.grad(f)(y) * w))(a)
     expected = np.einsum("ijkl,kl->ij", ref, w)
     np.testing.assert_allclose(hw, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+
+
+def _hpd(*s):
+    return spd(*s, cplx=True)
+
+
+@pytest.mark.parametrize("name, f, makes", [
+    ("cross", np.cross, [lambda: wc(4, 3, cplx=True), lambda: wc(3, cplx=True)]),
+    ("kron", np.kron, [lambda: wc(2, 3, cplx=True), lambda: wc(2, cplx=True)]),
+    ("tensordot", lambda a, b: np.tensordot(a, b, axes=([0], [1])),
+     [lambda: wc(3, 2, cplx=True), lambda: wc(4, 3, cplx=True)]),
+    ("dot", np.dot, [lambda: wc(2, 3, 4, cplx=True), lambda: wc(4, 2, cplx=True)]),
+    ("inner", np.inner, [lambda: wc(2, 3, 4, cplx=True), lambda: wc(5, 4, cplx=True)]),
+    ("einsum real and complex", lambda a, b: np.einsum("ij,j->i", a, b),
+     [lambda: wc(3, 4, cplx=True), lambda: wc(4)]),
+    ("lstsq", lambda a, b: np.linalg.lstsq(a, b)[0],
+     [lambda: wc(5, 3, cplx=True), lambda: wc(5, cplx=True)]),
+    ("pinv stack", np.linalg.pinv, [lambda: wc(2, 4, 3, cplx=True)]),
+    ("matrix_power", lambda a: np.linalg.matrix_power(a, -2), [lambda: wc(3, 3, cplx=True)]),
+    ("multi_dot", lambda a, b: np.linalg.multi_dot([a, b, a.T]),
+     [lambda: wc(2, 3, cplx=True), lambda: wc(3, 3, cplx=True)]),
+    ("norm 3", lambda x: np.linalg.norm(x, 3), [lambda: spread(5, cplx=True)]),
+    ("cond", np.linalg.cond, [lambda: distinct_svd(3, 3, cplx=True)]),
+    ("eigvals stack", np.linalg.eigvals, [lambda: wc(2, 3, 3, cplx=True)]),
+    ("qr stack", lambda a: np.linalg.qr(a)[1], [lambda: wc(2, 4, 3, cplx=True)]),
+    ("cholesky stack", np.linalg.cholesky, [lambda: _hpd(2, 3, 3)]),
+])
+def test_complex_inputs(name, f, makes):
+    args = [m() for m in makes]
+    np.testing.assert_allclose(value(f, *args), f(*args), rtol=1e-12)
+    dd.check_rule(f, *args, order=1)
