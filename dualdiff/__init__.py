@@ -72,6 +72,36 @@ from .rules import (
     where,
     zeros_like,
 )
+from .rules.reductions import cumprod, std, var
+from .rules.statistics import (
+    average,
+    convolve,
+    corrcoef,
+    correlate,
+    cov,
+    gradient,
+    interp,
+    median,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    partition,
+    percentile,
+    polyval,
+    ptp,
+    quantile,
+    sort,
+    take,
+    take_along_axis,
+    trapezoid,
+)
 from .second_order import hessian, hvp
 from .study import ErrorStudy, error_study, finite_difference, plot_error_study
 from .testing import check_grads, check_rule
@@ -96,4 +126,9 @@ __all__ = [
     # array functions
     "clip", "concatenate", "cumsum", "diff", "dot", "mean", "norm", "ones_like", "outer",
     "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
+    # order, selection, scans and statistics
+    "average", "convolve", "corrcoef", "correlate", "cov", "cumprod", "gradient", "interp",
+    "median", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod",
+    "nanquantile", "nanstd", "nansum", "nanvar", "partition", "percentile", "polyval", "ptp",
+    "quantile", "sort", "std", "take", "take_along_axis", "trapezoid", "var",
 ]

@@ -437,15 +437,11 @@ def test_ufunc_keywords_and_methods_are_refused():
 
 @pytest.mark.parametrize("call, name", [
     (lambda d: np.fft.fft(d), "fft"),
-    (lambda d: np.sort(d), "sort"),
     (lambda d: np.einsum("i,i->", d, d), "einsum"),
-    (lambda d: np.median(d), "median"),
-    (lambda d: np.convolve(d, d), "convolve"),
     (lambda d: np.tensordot(d, d, axes=1), "tensordot"),
     (lambda d: np.kron(d, d), "kron"),
     (lambda d: np.linalg.eigvalsh(np.outer(d, d)), "eigvalsh"),
-    (lambda d: np.interp(0.5, np.arange(6.0), d), "interp"),
-    (lambda d: np.percentile(d, 50), "percentile"),
+    (lambda d: np.unwrap(d), "unwrap"),
 ])
 def test_unsupported_function_raises_type_error_naming_it(call, name):
     d = Dual(X6, np.ones(6))

@@ -12,7 +12,11 @@ rng = np.random.default_rng(15)
 
 REDUCTIONS = {
     "sum": np.sum, "mean": np.mean, "var": np.var, "std": np.std, "max": np.max,
-    "min": np.min, "prod": np.prod,
+    "min": np.min, "prod": np.prod, "ptp": np.ptp, "median": np.median,
+    "average": np.average, "nansum": np.nansum, "nanmean": np.nanmean, "nanvar": np.nanvar,
+    "nanstd": np.nanstd, "nanmax": np.nanmax, "nanmin": np.nanmin, "nanprod": np.nanprod,
+    "nanmedian": np.nanmedian, "quantile": lambda x, **kw: np.quantile(x, 0.3, **kw),
+    "nanpercentile": lambda x, **kw: np.nanpercentile(x, [20, 70], **kw),
 }
 AXES = {1: [None, 0, -1, (0,)], 2: [None, 0, 1, -1, (0, 1), (1, 0)],
         3: [None, 0, 1, 2, (0, 2), (1, 2), (0, 1, 2)]}
@@ -101,7 +105,8 @@ def test_every_axis_and_keepdims_against_numpy(name, nd, axis, keep):
     dd.check_rule(f, x, batch=2)
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "prod"])
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "prod", "average", "nansum",
+                                  "nanmean", "nanvar", "nanstd", "nanprod"])
 @pytest.mark.parametrize("axis, keep", list(itertools.product([None, 0, (0, 1)], [False, True])))
 def test_complex_input_against_numpy(name, axis, keep):
     f = lambda v: REDUCTIONS[name](v, axis=axis, keepdims=keep)
@@ -160,9 +165,24 @@ def test_float32_keeps_its_dtype(name):
 
 
 @pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_nan_entries_along_every_axis(name):
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    x[1, 2] = x[0, 0] = np.nan
+    for axis in (None, 0, 1):
+        f = lambda v, axis=axis: REDUCTIONS[name](v, axis=axis)
+        with np.errstate(all="ignore"):
+            expected = f(x)
+            y = dd.jvp(f, (x,), (np.ones_like(x),))[0]
+        np.testing.assert_allclose(y, expected, rtol=1e-14)
+        if name.startswith("nan"):
+            g = dd.grad(lambda v, f=f: np.sum(f(v)))(x)
+            np.testing.assert_array_equal(g[np.isnan(x)], 0.0)
+
+
+@pytest.mark.parametrize("name", list(REDUCTIONS))
 def test_reverse_against_forward_on_stacks(name):
     x = rng.uniform(0.5, 2.0, (2, 3, 4))
     f = lambda v: REDUCTIONS[name](v, axis=(0, 2))
     J = dd.jacobian(f)(x)
-    w = rng.standard_normal(3)
-    np.testing.assert_allclose(dd.vjp(f, x)[1](w), np.tensordot(w, J, axes=1), rtol=1e-13)
+    w = rng.standard_normal(np.shape(f(x)))
+    np.testing.assert_allclose(dd.vjp(f, x)[1](w), np.tensordot(w, J, axes=w.ndim), rtol=1e-13)

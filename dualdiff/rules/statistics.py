@@ -760,19 +760,19 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     right; below ``xp[0]`` and from ``xp[-1]`` on it is 0 (``left`` and ``right`` are
     constant values).  ``period`` wraps ``x`` (slope 1) and the knots, as NumPy does.
     """
+    x, xp, fp = _array(x), _array(xp), _array(fp)
     if period is not None:
         if period == 0:
             raise ValueError("period must be a non-zero value")
         period = abs(period)
-        xp_plain = np.asarray(strip(xp), dtype=float)
-        order = np.argsort(xp_plain % period, kind="stable")
-        xp = getitem(xp, order) % period if type(xp) in WRAPPERS else (xp_plain % period)[order]
-        fp = getitem(fp, order)
-        x = x % period
-        xp = concatenate([xp[-1:] - period, xp, xp[0:1] + period])
-        fp = concatenate([fp[-1:], fp, fp[0:1]])
+        x = _wrap(x, period)
+        order = np.argsort(np.mod(np.real(strip(xp)), period), kind="stable")
+        xp, fp = _wrap(getitem(xp, order), period), getitem(fp, order)
+        xp = concatenate([getitem(xp, slice(-1, None)) - period, xp,
+                          getitem(xp, slice(0, 1)) + period])
+        fp = concatenate([getitem(fp, slice(-1, None)), fp, getitem(fp, slice(0, 1))])
         left = right = None
-    xs, xps = strip(x), np.asarray(strip(xp), dtype=float)
+    xs, xps = strip(x), np.real(strip(xp))
     if ndim(xp) != 1 or ndim(fp) != 1:
         raise ValueError("object too deep for desired array")
     if shape(xp)[0] != shape(fp)[0]:
@@ -806,6 +806,17 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     return _choose(np.isnan(xs), np.nan, out)
 
 
+def _array(z):
+    """A list or tuple as an array (wrappers and arrays unchanged)."""
+    return np.asarray(z) if isinstance(z, (list, tuple)) else z
+
+
+def _wrap(x, period):
+    """``x % period``: slope 1, the value NumPy's ``%`` gives (to rounding)."""
+    plain = strip(x)
+    return x - (plain - np.mod(plain, period))
+
+
 def _choose(cond, a, b):
     """``a`` where ``cond`` else ``b``, by selection (a Python ``if`` for a scalar ``cond``)."""
     if np.ndim(cond) == 0:
@@ -818,6 +829,7 @@ def _choose(cond, a, b):
 def polyval(p, x):
     """``np.polyval`` by Horner's scheme (NumPy's own order of operations): differentiable in
     the coefficients ``p`` (highest degree first) and in ``x``."""
+    p, x = _array(p), _array(x)
     y = 0.0 * x if type(x) in WRAPPERS else np.zeros_like(np.asarray(x, dtype=float))
     for i in range(shape(p)[0]):
         y = y * x + p[i]
