@@ -186,3 +186,69 @@ def test_reverse_against_forward_on_stacks(name):
     J = dd.jacobian(f)(x)
     w = rng.standard_normal(np.shape(f(x)))
     np.testing.assert_allclose(dd.vjp(f, x)[1](w), np.tensordot(w, J, axes=w.ndim), rtol=1e-13)
+
+
+POSITIONAL = [
+    (np.sum, (1, np.float64, None, True)), (np.mean, (0, np.float64, None, True)),
+    (np.var, (1, None, None, 1, True)), (np.std, (0, None, None, 1, True)),
+    (np.prod, (1, None, None, True)), (np.max, (1, None, True)), (np.min, (0, None, True)),
+    (np.cumsum, (1, np.float64)), (np.cumprod, (0, None)),
+]
+
+
+@pytest.mark.parametrize("f, args", POSITIONAL)
+def test_positional_arguments_in_numpys_order(f, args):
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    y = dd.jvp(lambda v: f(v, *args), (x,), (x,))[0]
+    np.testing.assert_allclose(y, f(x, *args), rtol=1e-14)
+    assert np.shape(y) == np.shape(f(x, *args))
+
+
+WHERE = rng.uniform(size=(3, 4)) > 0.3
+
+
+@pytest.mark.parametrize("f, kw", [
+    (np.sum, dict(where=WHERE)), (np.sum, dict(initial=2.5, axis=0)),
+    (np.mean, dict(where=WHERE, axis=1)), (np.var, dict(where=WHERE, axis=1, ddof=1)),
+    (np.std, dict(where=WHERE)), (np.prod, dict(where=WHERE, axis=0, initial=0.5)),
+    (np.max, dict(where=WHERE, initial=-1.0, axis=1)), (np.min, dict(initial=0.7, axis=0)),
+    (np.var, dict(correction=1, axis=0)), (np.std, dict(mean=np.ones((1, 4)), axis=0)),
+])
+def test_where_initial_and_correction_keywords(f, kw):
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    g = lambda v: f(v, **kw)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(dd.jvp(g, (x,), (x,))[0], g(x), rtol=1e-14)
+    dd.check_rule(g, x)
+    if "where" in kw:  # entries outside the mask carry no derivative
+        grad = dd.grad(lambda v: np.sum(g(v)))(x)
+        np.testing.assert_array_equal(grad[~np.broadcast_to(WHERE, x.shape)], 0.0)
+
+
+def test_out_is_refused_by_name_and_where_without_initial_as_numpy():
+    x = rng.uniform(size=3)
+    for f in (np.sum, np.mean, np.var, np.std, np.prod, np.max, np.cumsum, np.cumprod):
+        with pytest.raises(TypeError, match=f"np.{f.__name__}.*out="):
+            dd.grad(lambda v, f=f: np.sum(f(v, out=np.zeros(()))))(x)
+    with pytest.raises(ValueError, match="initial"):
+        dd.grad(lambda v: np.max(v, where=v > 0.5))(x)
+
+
+def test_methods():
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    for method, f in (("var", np.var), ("std", np.std), ("ptp", np.ptp)):
+        for kw in ({}, {"axis": 1}, {"axis": 0, "keepdims": True}):
+            got = dd.jacobian(lambda v, m=method, kw=kw: getattr(v, m)(**kw))(x)
+            np.testing.assert_allclose(got, dd.jacobian(lambda v, f=f, kw=kw: f(v, **kw))(x),
+                                       rtol=1e-15)
+    np.testing.assert_allclose(dd.jacobian(lambda v: v.cumsum(axis=1))(x),
+                               dd.jacobian(lambda v: np.cumsum(v, axis=1))(x), rtol=1e-15)
+    np.testing.assert_allclose(dd.jacobian(lambda v: v.cumprod())(x),
+                               dd.jacobian(np.cumprod)(x), rtol=1e-15)
+    np.testing.assert_allclose(dd.grad(lambda v: v.take([1, 5]).sum())(x),
+                               dd.grad(lambda v: np.take(v, [1, 5]).sum())(x), rtol=1e-15)
+    d = dd.Dual(np.array([3.0, 1.0, 2.0]), np.array([30.0, 10.0, 20.0]))
+    assert d.argsort().tolist() == [1, 2, 0] and d.argmax() == 0 and d.argmin() == 1
+    assert d.sort() is None
+    np.testing.assert_array_equal(d.primal, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(d.tangent, [10.0, 20.0, 30.0])

@@ -41,6 +41,7 @@ from .reductions import (
     cumsum,
     diff,
     mean,
+    no_out,
     prod,
     std_from_var,
     sum_p,
@@ -193,8 +194,7 @@ def _indices(indices, what):
 
 def take(a, indices, axis=None, out=None, mode="raise"):
     """``np.take``: a selection (``mode`` ``'raise'``, ``'wrap'`` or ``'clip'``)."""
-    if out is not None:
-        raise TypeError("np.take with out= is not supported on Duals")
+    no_out(out, "np.take")
     idx = _indices(indices, "np.take")
     a, axis = _axis_or_flat(a, axis)
     n = shape(a)[axis]
@@ -234,8 +234,7 @@ def take_along_axis(arr, indices, axis=-1):
 
 def ptp(a, axis=None, out=None, keepdims=False):
     """``np.ptp``: ``max - min`` (ties share, as in ``max``)."""
-    if out is not None:
-        raise TypeError("np.ptp with out= is not supported on Duals")
+    no_out(out, "np.ptp")
     return amax(a, axis=axis, keepdims=keepdims) - amin(a, axis=axis, keepdims=keepdims)
 
 
@@ -350,8 +349,7 @@ def _quantile_combine(a, b, gamma):
 
 def _quantile(a, q, axis, method, keepdims, skip_nan, name, out=None, weights=None,
               interpolation=None):
-    if out is not None:
-        raise TypeError(f"np.{name} with out= is not supported on Duals")
+    no_out(out, f"np.{name}")
     if weights is not None:
         raise TypeError(f"np.{name} with weights= is not supported on Duals")
     if interpolation is not None:
@@ -407,8 +405,7 @@ def _median_combine(a, b, gamma):
 
 
 def _median(a, axis, keepdims, skip_nan, out, name):
-    if out is not None:
-        raise TypeError(f"np.{name} with out= is not supported on Duals")
+    no_out(out, f"np.{name}")
     return _order_statistic(a, axis, keepdims, skip_nan, 0.0, _middle, _median_combine, name)
 
 
@@ -442,32 +439,27 @@ def _without_nan(a, fill):
     return where(mask, fill, a), ~mask
 
 
-def _no_out(out, name):
-    if out is not None:
-        raise TypeError(f"np.{name} with out= is not supported on Duals")
-
-
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
     """``np.nansum``: the sum with nan entries taken as 0."""
-    _no_out(out, "nansum")
+    no_out(out, "np.nansum")
     return reductions.sum(_without_nan(a, 0.0)[0], axis=axis, keepdims=keepdims, dtype=dtype)
 
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=False):
     """``np.nanprod``: the product with nan entries taken as 1."""
-    _no_out(out, "nanprod")
+    no_out(out, "np.nanprod")
     return prod(_without_nan(a, 1.0)[0], axis=axis, keepdims=keepdims, dtype=dtype)
 
 
 def nancumsum(a, axis=None, dtype=None, out=None):
     """``np.nancumsum``: the cumulative sum with nan entries taken as 0."""
-    _no_out(out, "nancumsum")
+    no_out(out, "np.nancumsum")
     return cumsum(_without_nan(a, 0.0)[0], axis=axis, dtype=dtype)
 
 
 def nancumprod(a, axis=None, dtype=None, out=None):
     """``np.nancumprod``: the cumulative product with nan entries taken as 1."""
-    _no_out(out, "nancumprod")
+    no_out(out, "np.nancumprod")
     return cumprod(_without_nan(a, 1.0)[0], axis=axis, dtype=dtype)
 
 
@@ -478,7 +470,7 @@ def _nan_count(kept, axis, keepdims):
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
     """``np.nanmean``: the mean of the non-nan entries (nan, with NumPy's warning, where there
     are none)."""
-    _no_out(out, "nanmean")
+    no_out(out, "np.nanmean")
     b, kept = _without_nan(a, 0.0)
     n = _nan_count(kept, axis, keepdims)
     if np.any(n == 0):
@@ -489,7 +481,7 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """``np.nanvar``: ``sum |x - nanmean|**2 / (n - ddof)`` over the non-nan entries."""
-    _no_out(out, "nanvar")
+    no_out(out, "np.nanvar")
     b, kept = _without_nan(a, 0.0)
     n = _nan_count(kept, axis, True)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -516,7 +508,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 def _nan_extreme(extreme, fill, name):
     def f(a, axis=None, out=None, keepdims=False):
-        _no_out(out, name)
+        no_out(out, f"np.{name}")
         mask = np.isnan(strip(a))
         if not np.any(mask):
             return extreme(a, axis=axis, keepdims=keepdims)
@@ -545,6 +537,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     Differentiable in ``a`` and in ``weights``; ``returned=True`` also gives ``sum(w)``,
     broadcast to the shape of the average.
     """
+    a, weights = _array(a), _array(weights)
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
         scl = float(_count(a, axis))
@@ -665,6 +658,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     one-sided ones at the edges (``edge_order``), with NumPy's formulas for uniform spacings
     (scalars) and coordinates (1-d arrays).  Linear in ``f`` (and differentiable in the
     spacing too)."""
+    f = _array(f)
     nd = ndim(f)
     axes = normalize_axis(axis, nd)
     if len(set(axes)) != len(axes):
@@ -678,6 +672,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     elif len(varargs) == len(axes):
         spacings = []
         for i, d in enumerate(varargs):
+            d = _array(d)
             if ndim(d) == 0:
                 spacings.append(d)
                 continue
@@ -686,6 +681,8 @@ def gradient(f, *varargs, axis=None, edge_order=1):
             if shape(d)[0] != shape(f)[axes[i]]:
                 raise ValueError("when 1d, distances must match the length of the "
                                  "corresponding dimension")
+            if type(d) not in WRAPPERS and d.dtype.kind in "biu":
+                d = d.astype(float)
             dx = diff(d)
             plain = np.asarray(strip(dx))
             spacings.append(dx[0] if np.all(plain == plain[0]) else dx)
@@ -737,6 +734,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     """``np.trapezoid``: ``sum(d * (y[1:] + y[:-1]) / 2)`` along ``axis``, with ``d`` the
     differences of the sample points ``x`` (or the constant ``dx``); differentiable in ``y``,
     ``x`` and ``dx``."""
+    y, x = _array(y), _array(x)
     nd = ndim(y)
     (axis,) = normalize_axis(axis, nd)
     if x is None:
