@@ -266,3 +266,27 @@ def test_convolve_analytic():
     np.testing.assert_array_equal(dd.jacobian(lambda z: np.convolve(z, v), chunk_size=1)(a), T)
     with pytest.raises(ValueError, match="mode"):
         dd.grad(lambda z: np.sum(np.convolve(z, v, "circular")))(a)
+
+
+@pytest.mark.parametrize("f, args", [
+    (np.nansum, (1, None, None, True, 2.0)), (np.nanprod, (0, None, None, False, 0.5)),
+    (np.nanmean, (1, None, None, True)), (np.nanvar, (0, None, None, 1, True)),
+    (np.nanstd, (1, None, None, 0, False)), (np.nanmax, (1, None, True)),
+    (np.nanmin, (0, None, False, 9.0)), (np.nancumsum, (1, None)), (np.nancumprod, (0,)),
+])
+def test_nan_reductions_take_numpys_positional_arguments(f, args):
+    g = lambda x: f(x, *args)
+    np.testing.assert_allclose(dd.jvp(g, (NAN,), (NAN,))[0], g(NAN), rtol=1e-14)
+    dd.check_rule(g, NAN)
+
+
+def test_nan_reductions_with_where():
+    mask = np.ones_like(NAN, dtype=bool)
+    mask[1, :2] = False
+    for f in (np.nanmean, np.nanvar, np.nanstd, np.nansum):
+        g = lambda x, f=f: f(x, axis=1, where=mask)
+        np.testing.assert_allclose(dd.jvp(g, (NAN,), (NAN,))[0], g(NAN), rtol=1e-14)
+        grad = dd.grad(lambda x, g=g: np.sum(g(x)))(NAN)
+        np.testing.assert_array_equal(grad[~mask | np.isnan(NAN)], 0.0)
+    g = lambda x: np.nanmax(x, axis=1, where=mask, initial=-5.0)
+    np.testing.assert_array_equal(dd.jvp(g, (NAN,), (NAN,))[0], g(NAN))

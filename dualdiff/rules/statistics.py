@@ -31,7 +31,6 @@ from . import reductions
 from .elementwise import clip, conj, imag, real, sqrt
 from .linalg import matmul
 from .reductions import (
-    _abs2,
     _count,
     _kept_shape,
     _to_front,
@@ -59,6 +58,8 @@ from .structure import (
     transpose,
     where,
 )
+
+where_ = where  # for the functions whose ``where=`` keyword shadows it
 
 # --- rearrangements: sort and partition -----------------------------------------------------
 
@@ -439,93 +440,82 @@ def _without_nan(a, fill):
     return where(mask, fill, a), ~mask
 
 
-def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
+def _kept(mask, where_):
+    """The entries a ``nan*`` reduction combines: not nan, and in the ``where=`` mask."""
+    return mask if where_ is True else mask & np.asarray(strip(where_), dtype=bool)
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """``np.nansum``: the sum with nan entries taken as 0."""
-    no_out(out, "np.nansum")
-    return reductions.sum(_without_nan(a, 0.0)[0], axis=axis, keepdims=keepdims, dtype=dtype)
+    return reductions.sum(_without_nan(a, 0.0)[0], axis, dtype, out, keepdims, initial, where)
 
 
-def nanprod(a, axis=None, dtype=None, out=None, keepdims=False):
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """``np.nanprod``: the product with nan entries taken as 1."""
-    no_out(out, "np.nanprod")
-    return prod(_without_nan(a, 1.0)[0], axis=axis, keepdims=keepdims, dtype=dtype)
+    return prod(_without_nan(a, 1.0)[0], axis, dtype, out, keepdims, initial, where)
 
 
 def nancumsum(a, axis=None, dtype=None, out=None):
     """``np.nancumsum``: the cumulative sum with nan entries taken as 0."""
-    no_out(out, "np.nancumsum")
-    return cumsum(_without_nan(a, 0.0)[0], axis=axis, dtype=dtype)
+    return cumsum(_without_nan(a, 0.0)[0], axis=axis, dtype=dtype, out=out)
 
 
 def nancumprod(a, axis=None, dtype=None, out=None):
     """``np.nancumprod``: the cumulative product with nan entries taken as 1."""
-    no_out(out, "np.nancumprod")
-    return cumprod(_without_nan(a, 1.0)[0], axis=axis, dtype=dtype)
+    return cumprod(_without_nan(a, 1.0)[0], axis=axis, dtype=dtype, out=out)
 
 
-def _nan_count(kept, axis, keepdims):
-    return np.sum(kept, axis=axis, keepdims=keepdims).astype(float)
+def _empty_slices(kept, axis, message):
+    if np.any(np.sum(kept, axis=normalize_axis(axis, np.ndim(kept))) == 0):
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
-def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     """``np.nanmean``: the mean of the non-nan entries (nan, with NumPy's warning, where there
     are none)."""
-    no_out(out, "np.nanmean")
     b, kept = _without_nan(a, 0.0)
-    n = _nan_count(kept, axis, keepdims)
-    if np.any(n == 0):
-        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return sum_p(b, axis=axis, keepdims=keepdims) / n
+    kept = _kept(kept, where)
+    _empty_slices(kept, axis, "Mean of empty slice")
+    return mean(b, axis, dtype, out, keepdims, where=kept)
 
 
-def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+           mean=None, correction=None):
     """``np.nanvar``: ``sum |x - nanmean|**2 / (n - ddof)`` over the non-nan entries."""
-    no_out(out, "np.nanvar")
     b, kept = _without_nan(a, 0.0)
-    n = _nan_count(kept, axis, True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = sum_p(b, axis=axis, keepdims=True) / n
-    d = where(kept, b - m, 0.0)
-    dof = np.maximum(n - ddof, 0.0)
-    if np.any(dof == 0):
+    kept = _kept(kept, where)
+    n = np.sum(kept, axis=normalize_axis(axis, np.ndim(kept)))
+    if np.any(n - (ddof if correction is None else correction) <= 0):
         warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = sum_p(_abs2(d), axis=axis, keepdims=True) / dof
-    return v if keepdims else _drop_axes(v, a, axis)
+    return reductions.var(b, axis, dtype, out, ddof, keepdims, where=kept, mean=mean,
+                          correction=correction)
 
 
-def _drop_axes(v, a, axis):
-    axes = normalize_axis(axis, ndim(a))
-    return reshape_p(v, shape=tuple(n for i, n in enumerate(shape(a)) if i not in axes))
-
-
-def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+           mean=None, correction=None):
     """``np.nanstd``: ``sqrt(nanvar)``, with the ``std`` convention where the variance is 0."""
-    return std_from_var(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
-                               keepdims=keepdims))
+    return std_from_var(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                               correction=correction))
 
 
 def _nan_extreme(extreme, fill, name):
-    def f(a, axis=None, out=None, keepdims=False):
-        no_out(out, f"np.{name}")
-        mask = np.isnan(strip(a))
-        if not np.any(mask):
-            return extreme(a, axis=axis, keepdims=keepdims)
-        r = extreme(where(mask, fill, a), axis=axis, keepdims=keepdims)
-        empty = np.all(mask, axis=axis, keepdims=keepdims)
-        if np.any(empty):
-            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
-            r = where(empty, np.nan, r)
-        return r
+    def f(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+        b, kept = _without_nan(a, fill)
+        kept = _kept(kept, where)
+        if initial is None:
+            _empty_slices(kept, axis, "All-NaN slice encountered")
+            empty = ~np.any(kept, axis=normalize_axis(axis, np.ndim(kept)), keepdims=keepdims)
+            r = extreme(b, axis, out, keepdims, fill, kept)
+            return where_(empty, np.nan, r) if np.any(empty) else r
+        return extreme(b, axis, out, keepdims, initial, kept)
 
     f.__name__ = name
     f.__doc__ = f"``np.{name}``: the extremum of the non-nan entries (ties share)."
     return f
 
 
-nanmax = _nan_extreme(amax, -np.inf, "nanmax")
-nanmin = _nan_extreme(amin, np.inf, "nanmin")
+nanmax = _nan_extreme(reductions.max, -np.inf, "nanmax")
+nanmin = _nan_extreme(reductions.min, np.inf, "nanmin")
 
 
 # --- weighted means and second moments ------------------------------------------------------
