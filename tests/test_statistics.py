@@ -56,6 +56,8 @@ CASES = {
     "cov 1-d": (np.cov, (V,)),
     "corrcoef": (np.corrcoef, (M,)),
     "corrcoef y": (lambda x, y: np.corrcoef(x, y), (M[0], M[2])),
+    "corrcoef complex": (np.corrcoef, (np.stack([Z, Z ** 2, np.conj(Z) * 2 + 1]),)),
+    "corrcoef rowvar": (lambda x: np.corrcoef(x, rowvar=False), (M.T,)),
     "gradient": (np.gradient, (V,)),
     "gradient edge 2": (lambda f: np.gradient(f, 0.5, edge_order=2), (V,)),
     "gradient matrix": (lambda f: np.gradient(f), (M,)),
