@@ -292,3 +292,37 @@ def test_nan_reductions_with_where():
         np.testing.assert_array_equal(grad[~mask | np.isnan(NAN)], 0.0)
     g = lambda x: np.nanmax(x, axis=1, where=mask, initial=-5.0)
     np.testing.assert_array_equal(dd.jvp(g, (NAN,), (NAN,))[0], g(NAN))
+
+
+X32 = rng.uniform(0.5, 2.0, (3, 4)).astype(np.float32)
+N32 = X32.copy()
+N32[0, 1] = np.nan
+W32 = np.arange(1, 5, dtype=np.float32)
+DTYPE_CASES = {
+    "sort": (lambda m: m.sort, (X32,)), "median": (lambda m: m.median, (X32,)),
+    "quantile": (lambda m: lambda a: m.quantile(a, 0.3), (X32,)),
+    "quantile array q": (lambda m: lambda a: m.quantile(a, [0.3], axis=1), (X32,)),
+    "percentile lower": (lambda m: lambda a: m.percentile(a, [30], method="lower"), (X32,)),
+    "var": (lambda m: m.var, (X32,)), "std": (lambda m: lambda a: m.std(a, axis=0), (X32,)),
+    "nanmean": (lambda m: m.nanmean, (N32,)), "nanvar": (lambda m: m.nanvar, (N32,)),
+    "nanstd": (lambda m: lambda a: m.nanstd(a, axis=1), (N32,)),
+    "nanmedian": (lambda m: m.nanmedian, (N32,)), "cumprod": (lambda m: m.cumprod, (X32,)),
+    "average": (lambda m: lambda a: m.average(a, axis=1, weights=W32), (X32,)),
+    "cov": (lambda m: m.cov, (X32,)), "corrcoef": (lambda m: m.corrcoef, (X32,)),
+    "gradient": (lambda m: lambda a: m.gradient(a, axis=1), (X32,)),
+    "trapezoid": (lambda m: m.trapezoid, (X32,)),
+    "interp": (lambda m: lambda a: m.interp(a, W32, W32[::-1]), (X32,)),
+    "polyval": (lambda m: lambda a: m.polyval(W32, a), (X32,)),
+    "convolve": (lambda m: lambda a: m.convolve(a[0], W32), (X32,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DTYPE_CASES))
+def test_float32_result_dtype_is_numpys(name):
+    # dualdiff's functions run on plain arrays too: the same dtype and values as NumPy's
+    make, args = DTYPE_CASES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got, expected = make(dd)(*args), make(np)(*args)
+    assert np.asarray(got).dtype == np.asarray(expected).dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6)

@@ -164,10 +164,18 @@ def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     return _with_initial(sum_p(x, axis=axis, keepdims=keepdims), initial, operator.add)
 
 
-def _counts(x, axis, keepdims, mask):
+def _counts(x, axis, keepdims, mask, ddof=0):
+    """How many entries each reduction combines, less ``ddof`` (at least 0): a Python number,
+    or an array in ``x``'s real precision (so float32 stays float32)."""
     if mask is None:
-        return _count(x, axis)
-    return np.sum(mask, axis=normalize_axis(axis, ndim(x)), keepdims=keepdims).astype(float)
+        return float(builtins.max(_count(x, axis) - ddof, 0))
+    n = np.sum(mask, axis=normalize_axis(axis, ndim(x)), keepdims=keepdims) - ddof
+    return np.maximum(n, 0).astype(_real_dtype(x))
+
+
+def _real_dtype(x):
+    dt = np.result_type(strip(x))
+    return np.finfo(dt).dtype if dt.kind in "fc" else np.dtype(float)
 
 
 def mean(x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
@@ -203,9 +211,8 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
     m = mean_of(x, axis, mask) if mean is None else mean
     d = _masked(x - m, mask, 0.0)[0]
     total = sum_p(_abs2(d), axis=axis, keepdims=keepdims)
-    n = _counts(x, axis, keepdims, mask)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return with_dtype(total / np.maximum(n - ddof, 0.0), dtype, "np.var")
+        return with_dtype(total / _counts(x, axis, keepdims, mask, ddof), dtype, "np.var")
 
 
 def mean_of(x, axis, mask):

@@ -300,7 +300,7 @@ def _lerp(a, b, gamma):
     return where(gamma >= 0.5, b - d * (1.0 - gamma), a + d * gamma)
 
 
-def _order_statistic(a, axis, keepdims, skip_nan, q, pick, combine, name):
+def _order_statistic(a, axis, keepdims, skip_nan, q, pick, combine, name, weak=True):
     """Sort ``a`` over ``axis`` and combine the order statistics that ``pick(n, q)`` names.
 
     With ``skip_nan``, ``n`` counts the non-nan entries of each slice (nans sort last, so they
@@ -318,6 +318,8 @@ def _order_statistic(a, axis, keepdims, skip_nan, q, pick, combine, name):
     else:
         counts = np.sum(~np.isnan(plain), axis=0) if skip_nan else n
         prev, nxt, gamma = pick(counts, qb)
+        if gamma is not None and weak and plain.dtype.kind == "f":
+            gamma = gamma.astype(plain.dtype)  # as NumPy: a Python q keeps float32 float32
         out = combine(_gather(s, prev, qs), _gather(s, nxt, qs), gamma)
         if np.iscomplexobj(plain):
             missing = np.zeros(rest, dtype=bool)
@@ -357,9 +359,10 @@ def _quantile(a, q, axis, method, keepdims, skip_nan, name, out=None, weights=No
         method = interpolation
     if np.iscomplexobj(strip(a)):
         raise TypeError("a must be an array of real numbers")
+    weak = isinstance(q, (int, float))
     q = _checked_q(q, 100 if "percentile" in name else 1, f"np.{name}")
     pick = lambda n, qb: _positions(n, qb, method)
-    return _order_statistic(a, axis, keepdims, skip_nan, q, pick, _quantile_combine, name)
+    return _order_statistic(a, axis, keepdims, skip_nan, q, pick, _quantile_combine, name, weak)
 
 
 def _quantile_function(name, skip_nan, doc):
@@ -544,7 +547,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         if ws[0] != shape(a)[ax]:
             raise ValueError("Length of weights not compatible with specified axis.")
         weights = reshape(weights, [-1 if i == ax else 1 for i in range(ndim(a))])
-        weights = weights * np.ones(shape(a))
+        weights = weights * np.ones(shape(a), dtype=np.result_type(strip(weights)))
     scl = sum_p(weights, axis=axis, keepdims=keepdims)
     if np.any(strip(scl) == 0.0):
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
@@ -573,8 +576,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         if not rowvar and shape(yy)[0] != 1:
             yy = transpose(yy)
         x = concatenate([x, yy], axis=0)
-    if dtype is not None:
-        x = with_dtype(x, dtype, "np.cov")
+    # NumPy computes in at least double precision
+    x = with_dtype(x, np.result_type(strip(x), np.float64) if dtype is None else dtype, "np.cov")
     if ddof is None:
         ddof = 0 if bias else 1
     w = None
@@ -752,6 +755,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     constant values).  ``period`` wraps ``x`` (slope 1) and the knots, as NumPy does.
     """
     x, xp, fp = _array(x), _array(xp), _array(fp)
+    fp = with_dtype(fp, np.result_type(strip(fp), np.float64), "np.interp")  # as NumPy
     if period is not None:
         if period == 0:
             raise ValueError("period must be a non-zero value")
@@ -821,7 +825,11 @@ def polyval(p, x):
     """``np.polyval`` by Horner's scheme (NumPy's own order of operations): differentiable in
     the coefficients ``p`` (highest degree first) and in ``x``."""
     p, x = _array(p), _array(x)
-    y = 0.0 * x if type(x) in WRAPPERS else np.zeros_like(np.asarray(x, dtype=float))
+    if type(x) in WRAPPERS:
+        y = 0.0 * x
+    else:
+        xa = np.asarray(x)
+        y = np.zeros_like(xa, dtype=xa.dtype if xa.dtype.kind in "fc" else float)
     for i in range(shape(p)[0]):
         y = y * x + p[i]
     return y
