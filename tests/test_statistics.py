@@ -2,6 +2,7 @@
 trapezoid, interp, polyval, convolve, correlate: every mode (dd.check_rule), NumPy's values,
 and analytic derivatives."""
 
+import re
 import warnings
 
 import numpy as np
@@ -326,3 +327,17 @@ def test_float32_result_dtype_is_numpys(name):
         got, expected = make(dd)(*args), make(np)(*args)
     assert np.asarray(got).dtype == np.asarray(expected).dtype
     np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_readme_lists_every_function_of_reductions_and_statistics():
+    import pathlib  # noqa: PLC0415
+
+    from dualdiff.registry import FUNCTIONS  # noqa: PLC0415
+
+    text = pathlib.Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    supported = text.split("## What is supported", 1)[1].split("### Conventions", 1)[0]
+    mine = sorted(f.__name__ for f, impl in FUNCTIONS.items()
+                  if getattr(impl, "__module__", "").endswith((".statistics", ".reductions")))
+    assert mine
+    missing = [n for n in mine if not re.search(rf"\b{n}\b", supported)]
+    assert not missing, f"README's 'What is supported' does not list {missing}"
