@@ -76,21 +76,24 @@ def _along(idx, axis):
     return tuple(out)
 
 
-def _tie_groups(out, axis):
+def _tie_groups(out, axis, is_sorted=False):
     """Which entries of ``out`` are equal along ``axis``: ``(ids, counts)`` with one global id
-    per group of equal values (``None`` when all are distinct, the common case)."""
+    per group of equal values (``None`` when all are distinct, the common case).  Equal values
+    are adjacent when ``out`` is sorted along ``axis``; otherwise they are brought together."""
     o = np.moveaxis(out, axis, -1)
     if o.size == 0:
         return None
-    order = np.argsort(o, axis=-1, kind="stable")
-    s = np.take_along_axis(o, order, -1)
+    order = None if is_sorted else np.argsort(o, axis=-1)
+    s = o if is_sorted else np.take_along_axis(o, order, -1)
     new = np.ones(s.shape, dtype=bool)
     new[..., 1:] = s[..., 1:] != s[..., :-1]
     if new.all():
         return None
-    ids_sorted = (np.cumsum(new.reshape(-1)) - 1).reshape(s.shape)
-    ids = np.empty_like(ids_sorted)
-    np.put_along_axis(ids, order, ids_sorted, -1)
+    ids = (np.cumsum(new.reshape(-1)) - 1).reshape(s.shape)
+    if order is not None:
+        unsorted = np.empty_like(ids)
+        np.put_along_axis(unsorted, order, ids, -1)
+        ids = unsorted
     ids = np.moveaxis(ids, -1, axis)
     return ids, np.bincount(ids.reshape(-1))[ids].astype(float)
 
@@ -106,14 +109,14 @@ def _share(t, ties, batch):
     return getitem_p(sums, index=index) / counts
 
 
-def _rearrangement(name, impl, permutation):
+def _rearrangement(name, impl, permutation, is_sorted):
     """A primitive ``out = x`` rearranged along ``axis``; ``permutation(x, out, axis, **params)``
     gives the source index of every entry of ``out`` (on plain values)."""
 
     def plan(x, out, axis, params):
         xs, os = strip(x), strip(out)
         perm = permutation(xs, os, axis, **params)
-        return perm, _tie_groups(os, axis)
+        return perm, _tie_groups(os, axis, is_sorted)
 
     def jvp(primals, tangents, out, batch, axis, **params):
         perm, ties = plan(primals[0], out, axis, params)
@@ -123,28 +126,34 @@ def _rearrangement(name, impl, permutation):
 
     def vjp(out_bar, primals, out, wants, axis, **params):
         perm, ties = plan(primals[0], out, axis, params)
-        inverse = np.argsort(perm, axis=axis)
+        inverse = np.empty_like(perm)  # the inverse permutation, by a scatter (not a sort)
+        n = perm.shape[axis]
+        rank = np.arange(n).reshape([-1 if k == axis else 1 for k in range(perm.ndim)])
+        np.put_along_axis(inverse, perm, np.broadcast_to(rank, perm.shape), axis)
         return [getitem_p(_share(out_bar, ties, None), index=_along(inverse, axis))]
 
     return register(Custom(name, impl, jvp, vjp))
 
 
+# (no stable sorts: equal values may come from any of their places, as ties share anyway)
+
+
 def _sort_permutation(x, out, axis):
-    return np.argsort(x, axis=axis, kind="stable")
+    return np.argsort(x, axis=axis)
 
 
 def _partition_permutation(x, out, axis, kth):
     # the entries of ``out`` matched to those of ``x`` by rank: the k-th smallest of ``out`` is
     # the k-th smallest of ``x`` (np.partition's arrangement is its own; this recovers it)
     perm = np.empty(x.shape, dtype=np.intp)
-    np.put_along_axis(perm, np.argsort(out, axis=axis, kind="stable"),
-                      np.argsort(x, axis=axis, kind="stable"), axis)
+    np.put_along_axis(perm, np.argsort(out, axis=axis), np.argsort(x, axis=axis), axis)
     return perm
 
 
-sort_p = _rearrangement("sort", lambda x, axis: np.sort(x, axis=axis), _sort_permutation)
+sort_p = _rearrangement("sort", lambda x, axis: np.sort(x, axis=axis), _sort_permutation, True)
 partition_p = _rearrangement(
-    "partition", lambda x, axis, kth: np.partition(x, kth, axis=axis), _partition_permutation
+    "partition", lambda x, axis, kth: np.partition(x, kth, axis=axis), _partition_permutation,
+    False,
 )
 
 
