@@ -247,6 +247,8 @@ def test_interp_slopes_and_conventions():
     np.testing.assert_allclose(w, [0, 0.5, 0.5, 0, 0], rtol=1e-14)
     with pytest.raises(ValueError, match="same length"):
         dd.grad(lambda v: np.interp(v, XP, FP[:3]))(0.2)
+    with pytest.raises(TypeError, match="must be real"):
+        dd.jvp(lambda v: np.interp(v, XP, FP), (np.array([0.5 + 1j]),), (np.ones(1),))
 
 
 def test_polyval_analytic():

@@ -764,6 +764,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     constant values).  ``period`` wraps ``x`` (slope 1) and the knots, as NumPy does.
     """
     x, xp, fp = _array(x), _array(xp), _array(fp)
+    if np.iscomplexobj(strip(x)) or np.iscomplexobj(strip(xp)):
+        raise TypeError("np.interp: x and xp must be real (only fp may be complex)")
     fp = with_dtype(fp, np.result_type(strip(fp), np.float64), "np.interp")  # as NumPy
     if period is not None:
         if period == 0:
