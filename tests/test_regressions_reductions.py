@@ -2,6 +2,7 @@
 #4 keepdims shapes) and the sweep over axis, keepdims, ddof, dtype and complex inputs."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -252,3 +253,14 @@ def test_methods():
     assert d.sort() is None
     np.testing.assert_array_equal(d.primal, [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(d.tangent, [10.0, 20.0, 30.0])
+
+
+def test_a_nan_extremum_takes_its_derivative_from_the_nan_entries_without_warning():
+    x = np.array([[1.0, np.nan, 3.0], [2.0, 0.5, 4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        J = dd.jacobian(lambda v: np.max(v, axis=1))(x)
+        g = dd.grad(np.min)(x)
+    np.testing.assert_array_equal(J[0], [[0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(J[1], [[0, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(g, [[0, 1, 0], [0, 0, 0]])

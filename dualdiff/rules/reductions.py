@@ -68,6 +68,8 @@ def _extreme_weights(x, out, axis, keepdims):
     if not keepdims and axis is not None:
         os = np.expand_dims(os, normalize_axis(axis, np.ndim(xs)))
     hit = xs == os
+    if np.isnan(os).any():  # a nan extremum comes from the nan entries
+        hit |= np.isnan(xs) & np.isnan(os)
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
