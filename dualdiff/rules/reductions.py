@@ -67,9 +67,7 @@ def _extreme_weights(x, out, axis, keepdims):
     xs, os = strip(x), strip(out)
     if not keepdims and axis is not None:
         os = np.expand_dims(os, normalize_axis(axis, np.ndim(xs)))
-    hit = xs == os
-    if np.isnan(os).any():  # a nan extremum comes from the nan entries
-        hit |= np.isnan(xs) & np.isnan(os)
+    hit = (xs == os) | (np.isnan(xs) & np.isnan(os))  # a nan extremum: from the nan entries
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 

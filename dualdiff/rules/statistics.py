@@ -79,23 +79,24 @@ def _along(idx, axis):
 def _tie_groups(out, axis, is_sorted=False):
     """Which entries of ``out`` are equal along ``axis``: ``(ids, counts)`` with one global id
     per group of equal values (``None`` when all are distinct, the common case).  Equal values
-    are adjacent when ``out`` is sorted along ``axis``; otherwise they are brought together."""
+    are adjacent when ``out`` is sorted along ``axis``; otherwise they are brought together.
+
+    (Written without assignments into arrays, so that dd.jit can stage it.)
+    """
     o = np.moveaxis(out, axis, -1)
     if o.size == 0:
         return None
     order = None if is_sorted else np.argsort(o, axis=-1)
     s = o if is_sorted else np.take_along_axis(o, order, -1)
-    new = np.ones(s.shape, dtype=bool)
-    new[..., 1:] = s[..., 1:] != s[..., :-1]
-    if new.all():
+    first = np.ones(s.shape[:-1] + (1,), dtype=bool)
+    new = np.concatenate([first, s[..., 1:] != s[..., :-1]], axis=-1)
+    if np.all(new):
         return None
-    ids = (np.cumsum(new.reshape(-1)) - 1).reshape(s.shape)
+    ids = np.reshape(np.cumsum(np.ravel(new)) - 1, s.shape)
     if order is not None:
-        unsorted = np.empty_like(ids)
-        np.put_along_axis(unsorted, order, ids, -1)
-        ids = unsorted
+        ids = np.take_along_axis(ids, np.argsort(order, axis=-1), -1)
     ids = np.moveaxis(ids, -1, axis)
-    return ids, np.bincount(ids.reshape(-1))[ids].astype(float)
+    return ids, np.bincount(np.ravel(ids))[ids].astype(float)
 
 
 def _share(t, ties, batch):
@@ -126,10 +127,7 @@ def _rearrangement(name, impl, permutation, is_sorted):
 
     def vjp(out_bar, primals, out, wants, axis, **params):
         perm, ties = plan(primals[0], out, axis, params)
-        inverse = np.empty_like(perm)  # the inverse permutation, by a scatter (not a sort)
-        n = perm.shape[axis]
-        rank = np.arange(n).reshape([-1 if k == axis else 1 for k in range(perm.ndim)])
-        np.put_along_axis(inverse, perm, np.broadcast_to(rank, perm.shape), axis)
+        inverse = np.argsort(perm, axis=axis)  # (a sort, not a scatter: dd.jit stages it)
         return [getitem_p(_share(out_bar, ties, None), index=_along(inverse, axis))]
 
     return register(Custom(name, impl, jvp, vjp))
@@ -145,9 +143,8 @@ def _sort_permutation(x, out, axis):
 def _partition_permutation(x, out, axis, kth):
     # the entries of ``out`` matched to those of ``x`` by rank: the k-th smallest of ``out`` is
     # the k-th smallest of ``x`` (np.partition's arrangement is its own; this recovers it)
-    perm = np.empty(x.shape, dtype=np.intp)
-    np.put_along_axis(perm, np.argsort(out, axis=axis), np.argsort(x, axis=axis), axis)
-    return perm
+    rank_of_out = np.argsort(np.argsort(out, axis=axis), axis=axis)
+    return np.take_along_axis(np.argsort(x, axis=axis), rank_of_out, axis)
 
 
 sort_p = _rearrangement("sort", lambda x, axis: np.sort(x, axis=axis), _sort_permutation, True)
