@@ -385,6 +385,30 @@ def cumprod(x, axis=None, dtype=None, out=None):
     return cumprod_p(x, axis=axis)
 
 
+def _cumulative(scan, neutral, name):
+    def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        if axis is None:
+            if ndim(x) > 1:
+                raise ValueError("For arrays which have more than one dimension ``axis`` "
+                                 "argument is required.")
+            axis = 0
+        r = scan(x, axis=axis, dtype=dtype, out=out)
+        if not include_initial:
+            return r
+        (ax,) = normalize_axis(axis, ndim(r))
+        start = np.full(_kept_shape(r, ax), neutral, dtype=np.result_type(strip(r)))
+        return concatenate([start, r], axis=ax)
+
+    f.__name__ = name
+    f.__doc__ = (f"``np.{name}`` (NumPy 2's array-API scan): ``np.{scan.__name__}`` along "
+                 f"``axis``, with a leading {neutral:g} when ``include_initial``.")
+    return f
+
+
+cumulative_sum = _cumulative(cumsum, 0.0, "cumulative_sum")
+cumulative_prod = _cumulative(cumprod, 1.0, "cumulative_prod")
+
+
 def diff(x, n=1, axis=-1):
     """``np.diff``: ``x[1:] - x[:-1]`` along ``axis``, ``n`` times."""
     (axis,) = normalize_axis(axis, ndim(x))
@@ -408,10 +432,14 @@ implements(np.max, np.amax)(max)
 implements(np.min, np.amin)(min)
 implements(np.cumsum)(cumsum)
 implements(np.cumprod)(cumprod)
+if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
+    implements(np.cumulative_sum)(cumulative_sum)
+    implements(np.cumulative_prod)(cumulative_prod)
 implements(np.diff)(diff)
 implements(np.trace)(trace)
 
 __all__ = [
-    "amax", "amin", "cumprod", "cumprod_p", "cumsum", "cumsum_p", "diff", "max", "mean", "min",
+    "amax", "amin", "cumprod", "cumprod_p", "cumsum", "cumsum_p", "cumulative_prod",
+    "cumulative_sum", "diff", "max", "mean", "min",
     "prod", "std", "sum", "sum_p", "trace", "var",
 ]
