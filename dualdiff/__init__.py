@@ -72,7 +72,7 @@ from .rules import (
     where,
     zeros_like,
 )
-from .rules.reductions import cumprod, std, var
+from .rules.reductions import cumprod, cumulative_prod, cumulative_sum, std, var
 from .rules.statistics import (
     average,
     convolve,
@@ -82,6 +82,8 @@ from .rules.statistics import (
     gradient,
     interp,
     median,
+    nancumprod,
+    nancumsum,
     nanmax,
     nanmean,
     nanmedian,
@@ -127,8 +129,9 @@ __all__ = [
     "clip", "concatenate", "cumsum", "diff", "dot", "mean", "norm", "ones_like", "outer",
     "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
     # order, selection, scans and statistics
-    "average", "convolve", "corrcoef", "correlate", "cov", "cumprod", "gradient", "interp",
-    "median", "nanmax", "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod",
-    "nanquantile", "nanstd", "nansum", "nanvar", "partition", "percentile", "polyval", "ptp",
-    "quantile", "sort", "std", "take", "take_along_axis", "trapezoid", "var",
+    "average", "convolve", "corrcoef", "correlate", "cov", "cumprod", "cumulative_prod",
+    "cumulative_sum", "gradient", "interp", "median", "nancumprod", "nancumsum", "nanmax",
+    "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod", "nanquantile", "nanstd",
+    "nansum", "nanvar", "partition", "percentile", "polyval", "ptp", "quantile", "sort", "std",
+    "take", "take_along_axis", "trapezoid", "var",
 ]

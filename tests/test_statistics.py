@@ -346,3 +346,15 @@ def test_readme_lists_every_function_of_reductions_and_statistics():
     assert mine
     missing = [n for n in mine if not re.search(rf"\b{n}\b", supported)]
     assert not missing, f"README's 'What is supported' does not list {missing}"
+
+
+def test_the_readme_names_that_are_also_dd_functions_exist():
+    import pathlib  # noqa: PLC0415
+
+    text = pathlib.Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    block = text.split("- **Order, selection, scans and statistics**", 1)[1]
+    block = block.split("(and `amax, amin`)", 1)[0].split("`", 1)[1]
+    names = re.findall(r"[a-z_]+", " ".join(re.findall(r"`([^`]*)`", "`" + block)))
+    missing = [n for n in names
+               if n not in ("np", "nan", "dd") and not callable(getattr(dd, n, None))]
+    assert not missing, f"README says dd.NAME, but dd has no {missing}"

@@ -253,7 +253,7 @@ def _extremum(extreme, combine, name):
         x, _ = _masked(x, where, initial)
         return _with_initial(extreme(x, axis=axis, keepdims=keepdims), initial, combine)
 
-    f.__name__ = name
+    f.__name__ = f.__qualname__ = name
     f.__doc__ = f"``np.{name}``; ties share the derivative equally."
     return f
 
@@ -399,7 +399,7 @@ def _cumulative(scan, neutral, name):
         start = np.full(_kept_shape(r, ax), neutral, dtype=np.result_type(strip(r)))
         return concatenate([start, r], axis=ax)
 
-    f.__name__ = name
+    f.__name__ = f.__qualname__ = name
     f.__doc__ = (f"``np.{name}`` (NumPy 2's array-API scan): ``np.{scan.__name__}`` along "
                  f"``axis``, with a leading {neutral:g} when ``include_initial``.")
     return f

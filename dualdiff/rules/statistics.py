@@ -518,7 +518,7 @@ def _nan_extreme(extreme, fill, name):
             return where_(empty, np.nan, r) if np.any(empty) else r
         return extreme(b, axis, out, keepdims, initial, kept)
 
-    f.__name__ = name
+    f.__name__ = f.__qualname__ = name
     f.__doc__ = f"``np.{name}``: the extremum of the non-nan entries (ties share)."
     return f
 
