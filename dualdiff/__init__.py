@@ -72,6 +72,24 @@ from .rules import (
     where,
     zeros_like,
 )
+from .rules.elementwise import (
+    angle,
+    copysign,
+    deg2rad,
+    empty,
+    float_power,
+    fmod,
+    heaviside,
+    i0,
+    ldexp,
+    logaddexp2,
+    nan_to_num,
+    ones,
+    rad2deg,
+    remainder,
+    sinc,
+    zeros,
+)
 from .second_order import hessian, hvp
 from .study import ErrorStudy, error_study, finite_difference, plot_error_study
 from .testing import check_grads, check_rule
@@ -96,4 +114,9 @@ __all__ = [
     # array functions
     "clip", "concatenate", "cumsum", "diff", "dot", "mean", "norm", "ones_like", "outer",
     "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
+    # more elementwise functions (issue 15)
+    "angle", "copysign", "deg2rad", "float_power", "fmod", "heaviside", "i0", "ldexp",
+    "logaddexp2", "nan_to_num", "rad2deg", "remainder", "sinc",
+    # buffers that hold derivatives (issue 15)
+    "empty", "ones", "zeros",
 ]

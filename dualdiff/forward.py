@@ -12,6 +12,7 @@ from . import rules
 from .core import as_plain, new_level, shape, zeros
 from .dual import Dual, new_dual
 from .outputs import check_output, tree_map, unaliased
+from .wrapper import call
 
 #: bound on the memory of one chunk of seed tangents in ``jacobian`` (bytes).
 CHUNK_BYTES = 64 * 2**20
@@ -81,7 +82,7 @@ def jvp(f, primals, tangents):
                              f"got sizes {sorted(batches, key=str)}")
         batch = batches.pop() if batches else None
         args = [new_dual(p, t, level, batch) for p, t in zip(primals, tangents)]
-    out = f(*args)
+    out = call(f, args)
     if type(out) is Dual and out.level == level and type(out.primal) is float and batch is None:
         t = out._tangent  # scalars: nothing to alias
         return out.primal, 0.0 if t is None else t
@@ -109,7 +110,7 @@ def derivative(f):
             raise ValueError(f"derivative needs a scalar x, got shape {shape(x)}; use "
                              "dd.jacobian or dd.jvp for arrays")
         level = new_level()
-        out = check_output(f(new_dual(x, 1.0, level, None), *args))
+        out = check_output(call(f, (new_dual(x, 1.0, level, None), *args)))
         return tree_map(lambda o: tangent_at(o, level), out)
 
     return df
@@ -153,9 +154,9 @@ def jacobian(f, chunk_size=None):
             seeds = np.zeros((m, n))
             seeds[np.arange(m), start + np.arange(m)] = 1.0
             if k == 1:
-                out = f(new_dual(x, seeds.reshape(xs), level, None), *args)
+                out = call(f, (new_dual(x, seeds.reshape(xs), level, None), *args))
             else:
-                out = f(new_dual(x, seeds.reshape((m,) + xs), level, m), *args)
+                out = call(f, (new_dual(x, seeds.reshape((m,) + xs), level, m), *args))
             out = check_output(out)
             if isinstance(out, (tuple, list)):
                 raise TypeError("jacobian needs f to return one array, not a tuple")

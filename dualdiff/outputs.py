@@ -59,3 +59,4 @@ def unaliased(result, inputs):
     )):
         return result.copy()
     return result
+

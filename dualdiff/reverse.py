@@ -9,6 +9,7 @@ import numpy as np
 from .core import WRAPPERS, as_plain, new_level, shape, strip, zeros
 from .outputs import check_output, unaliased
 from .tape import Tape, Var
+from .wrapper import call
 
 
 def _record(f, args, argnums):
@@ -23,7 +24,7 @@ def _record(f, args, argnums):
     for i, x in zip(argnums, xs):
         args[i] = tape.leaf(x)
         leaves.append(args[i].index)  # f may rebind it (``x[0] = ...``); the input stays put
-    out = check_output(f(*args))
+    out = check_output(call(f, args))
     if isinstance(out, (tuple, list)):
         raise TypeError("reverse mode needs f to return one number or array, not a tuple")
     return xs, tape, leaves, out
