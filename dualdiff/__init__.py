@@ -74,18 +74,23 @@ from .rules import (
 )
 from .rules.elementwise import (
     angle,
+    around,
     copysign,
     deg2rad,
+    degrees,
     empty,
+    fix,
     float_power,
     fmod,
     heaviside,
     i0,
     ldexp,
     logaddexp2,
+    mod,
     nan_to_num,
     ones,
     rad2deg,
+    radians,
     remainder,
     sinc,
     zeros,
@@ -115,8 +120,9 @@ __all__ = [
     "clip", "concatenate", "cumsum", "diff", "dot", "mean", "norm", "ones_like", "outer",
     "prod", "reshape", "stack", "sum", "transpose", "where", "zeros_like",
     # more elementwise functions (issue 15)
-    "angle", "copysign", "deg2rad", "float_power", "fmod", "heaviside", "i0", "ldexp",
-    "logaddexp2", "nan_to_num", "rad2deg", "remainder", "sinc",
+    "angle", "around", "copysign", "deg2rad", "degrees", "fix", "float_power", "fmod",
+    "heaviside", "i0", "ldexp", "logaddexp2", "mod", "nan_to_num", "rad2deg", "radians",
+    "remainder", "sinc",
     # buffers that hold derivatives (issue 15)
     "empty", "ones", "zeros",
 ]

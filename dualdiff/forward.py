@@ -147,11 +147,13 @@ def jacobian(f, chunk_size=None):
         xs = shape(x)
         n = math.prod(xs)
         k = chunk_size or chunk_size_for(n)
+        # unit seeds in the input's precision (float32 stays float32), real for complex x
+        seed_dtype = np.finfo(x.dtype).dtype if isinstance(x, np.ndarray) else np.float64
         level = new_level()
         blocks, out_shape = [], None
         for start in range(0, n, k):
             m = min(k, n - start)
-            seeds = np.zeros((m, n))
+            seeds = np.zeros((m, n), dtype=seed_dtype)
             seeds[np.arange(m), start + np.arange(m)] = 1.0
             if k == 1:
                 out = call(f, (new_dual(x, seeds.reshape(xs), level, None), *args))

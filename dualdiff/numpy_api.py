@@ -88,7 +88,7 @@ def ufunc(uf, method, inputs, kwargs):
     for k in ("casting", "order", "subok"):
         kwargs.pop(k, None)  # NumPy's defaults are the only meaning on wrappers
     if dtype is not None:
-        inputs = [_cast(x, dtype) for x in inputs]
+        inputs = [_cast(x, dtype, name) for x in inputs]
     if where is not True and method in ("reduce", "accumulate"):
         raise TypeError(f"np.{name}.{method} with where= is not supported on Duals")
     try:
@@ -104,10 +104,11 @@ def ufunc(uf, method, inputs, kwargs):
     return _into(out, r, name)
 
 
-def _cast(x, dtype):
+def _cast(x, dtype, name):
     dt = np.dtype(dtype)
     if dt.kind not in "fc":
-        raise TypeError(f"dtype={dt} would drop the derivative; use a floating dtype")
+        raise TypeError(f"np.{name} with dtype={dt} would drop the derivative; use a floating "
+                        "dtype")
     if type(x) in WRAPPERS:
         return x.astype(dt)
     return np.asarray(x, dtype=dt)

@@ -51,6 +51,12 @@ def _value(out, tape):
     return out.value if type(out) is Var and out.tape is tape else out
 
 
+def _one(value):
+    """The seed 1 in the output's precision (float32 adjoints stay float32)."""
+    dt = getattr(strip(value), "dtype", None)
+    return dt.type(1) if dt is not None and dt.kind == "f" and dt.itemsize < 8 else 1.0
+
+
 def _argnums(argnums):
     if isinstance(argnums, int):
         return (argnums,), True
@@ -86,7 +92,7 @@ def value_and_grad(f, argnums=0):
         value = _value(out, tape)
         if np.iscomplexobj(np.asarray(strip(value))):
             raise TypeError("grad needs a real-valued f; for complex outputs use dd.vjp")
-        grads = _pull(tape, leaves, xs, out, 1.0)
+        grads = _pull(tape, leaves, xs, out, _one(value))
         return value, grads[0] if single else tuple(grads)
 
     return vg

@@ -23,25 +23,33 @@ def _operand(other):
 def binary_operator(prim, reflected=False):
     """The Python operator for ``prim`` (``NotImplemented`` for foreign operand types).
 
-    An object array of Duals (``np.array([d1, d2])``) becomes one wrapper first: otherwise
-    NumPy would build an array of wrappers inside the wrapper, which no driver can read.
+    As with a NumPy array, a list operand is an array (``d * [a, b]`` is elementwise); an
+    object array of Duals (``np.array([d1, d2])``) becomes one wrapper first: otherwise NumPy
+    would build an array of wrappers inside the wrapper, which no driver can read.
     """
     if reflected:
 
         def op(self, other):
-            if not _operand(other):
-                return NotImplemented
-            return prim(lift_objects(other) if type(other) is np.ndarray else other, self)
+            other = _as_operand(other)
+            return NotImplemented if other is NotImplemented else prim(other, self)
 
     else:
 
         def op(self, other):
-            if not _operand(other):
-                return NotImplemented
-            return prim(self, lift_objects(other) if type(other) is np.ndarray else other)
+            other = _as_operand(other)
+            return NotImplemented if other is NotImplemented else prim(self, other)
 
     op.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
     return op
+
+
+def _as_operand(other):
+    t = type(other)
+    if t is np.ndarray:
+        return lift_objects(other)
+    if t is list or t is tuple:
+        return lift_objects(np.asarray(other))
+    return other if _operand(other) else NotImplemented
 
 
 def _compare(name):
