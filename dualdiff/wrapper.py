@@ -154,7 +154,8 @@ def call(f, args):
         return f(*args)
     except (ValueError, SystemError) as e:
         cause = e.__cause__ or e.__context__
-        if not isinstance(cause, ConversionError):
+        if not isinstance(cause, ConversionError) or not (
+                isinstance(e, SystemError) or "array element with a sequence" in str(e)):
             raise
         raise cause.explained(e).with_traceback(e.__traceback__) from None
 

@@ -391,3 +391,30 @@ def test_ufunc_method_errors_follow_numpy():
         np.add.reduceat(d, [0, 1])
     with pytest.raises(TypeError, match="drop the derivative"):
         np.add(d, 1, dtype=int)
+
+
+@pytest.mark.parametrize("name, args", [
+    ("angle", (Z,)), ("around", (V,)), ("copysign", (X2, Y2)), ("deg2rad", (V,)),
+    ("degrees", (V,)), ("fix", (V,)), ("float_power", (np.abs(X2), Y2)), ("fmod", (X2, Y2)),
+    ("heaviside", (np.array([0.0, 1.0, -2.0, 0.0]), Y2)), ("i0", (V,)), ("logaddexp2", (X2, Y2)),
+    ("mod", (X2, Y2)), ("nan_to_num", (np.array([np.nan, 1.0]),)), ("rad2deg", (V,)),
+    ("radians", (V,)), ("remainder", (X2, Y2)), ("sinc", (V,)),
+])
+def test_dd_name_agrees_with_numpy(name, args):
+    fn, ref = getattr(dd, name), getattr(np, name)
+    np.testing.assert_allclose(fn(*args), ref(*args), rtol=1e-15)
+    duals = [dd.Dual(a, np.ones_like(a)) for a in args]
+    np.testing.assert_allclose(fn(*duals).tangent, ref(*duals).tangent, rtol=1e-15)
+    if name != "nan_to_num":  # (a nan input: no finite-difference reference)
+        dd.check_rule(fn, *args)
+
+
+def test_user_value_errors_pass_through():
+    def f(x):
+        try:
+            float(x)
+        except TypeError:
+            raise ValueError("my own message") from None
+
+    with pytest.raises(ValueError, match="my own message"):
+        dd.grad(f)(1.0)
