@@ -12,7 +12,7 @@ from . import rules
 from .core import as_plain, new_level, shape, zeros
 from .dual import Dual, new_dual
 from .outputs import check_output, tree_map, unaliased
-from .wrapper import call
+from .wrapper import call, reraise
 
 #: bound on the memory of one chunk of seed tangents in ``jacobian`` (bytes).
 CHUNK_BYTES = 64 * 2**20
@@ -82,7 +82,10 @@ def jvp(f, primals, tangents):
                              f"got sizes {sorted(batches, key=str)}")
         batch = batches.pop() if batches else None
         args = [new_dual(p, t, level, batch) for p, t in zip(primals, tangents)]
-    out = call(f, args)
+    try:  # (call(f, args) inlined: the scalar path is hot)
+        out = f(*args)
+    except (ValueError, SystemError) as e:
+        reraise(e)
     if type(out) is Dual and out.level == level and type(out.primal) is float and batch is None:
         t = out._tangent  # scalars: nothing to alias
         return out.primal, 0.0 if t is None else t

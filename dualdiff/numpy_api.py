@@ -48,6 +48,14 @@ def _lift_all(args):
     return lift_objects(args)
 
 
+def _has_objects(args):
+    for a in args:
+        t = type(a)
+        if (t is np.ndarray and a.dtype == object) or t is list or t is tuple:
+            return True
+    return False
+
+
 def _strip_all(args):
     if isinstance(args, (list, tuple)):
         return type(args)(_strip_all(a) for a in args)
@@ -58,6 +66,10 @@ def ufunc(uf, method, inputs, kwargs):
     """Dispatch ``ufunc(*inputs)`` and the ufunc methods (``reduce``, ``accumulate``,
     ``outer``, ``at``) on wrappers, with the keywords ``out=``, ``where=``, ``dtype=`` and
     ``keepdims=``.  The methods are written from the primitives, so they get every mode."""
+    if method == "__call__" and not kwargs:  # the common case, kept short
+        prim = UFUNCS.get(uf)
+        if prim is not None:
+            return prim(*(_lift_all(inputs) if _has_objects(inputs) else inputs))
     name = uf.__name__
     kwargs = dict(kwargs)
     out = kwargs.pop("out", None)
@@ -239,7 +251,7 @@ def function(func, args, kwargs):
         name = getattr(func, "__module__", "numpy").replace("numpy", "np", 1)
         raise TypeError(f"{name}.{func.__name__} is not supported on Duals (no derivative rule)")
     try:
-        return impl(*_lift_all(args), **kwargs)
+        return impl(*(_lift_all(args) if _has_objects(args) else args), **kwargs)
     except TypeError as e:
         if "unexpected keyword" in str(e):
             raise TypeError(f"np.{func.__name__}: {e}") from None

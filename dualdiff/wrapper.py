@@ -27,17 +27,14 @@ def binary_operator(prim, reflected=False):
     object array of Duals (``np.array([d1, d2])``) becomes one wrapper first: otherwise NumPy
     would build an array of wrappers inside the wrapper, which no driver can read.
     """
-    if reflected:
 
-        def op(self, other):
+    def op(self, other):
+        t = type(other)
+        if t is not float and t is not int and t not in WRAPPERS:
             other = _as_operand(other)
-            return NotImplemented if other is NotImplemented else prim(other, self)
-
-    else:
-
-        def op(self, other):
-            other = _as_operand(other)
-            return NotImplemented if other is NotImplemented else prim(self, other)
+            if other is NotImplemented:
+                return NotImplemented
+        return prim(other, self) if reflected else prim(self, other)
 
     op.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
     return op
@@ -153,11 +150,16 @@ def call(f, args):
     try:
         return f(*args)
     except (ValueError, SystemError) as e:
-        cause = e.__cause__ or e.__context__
-        if not isinstance(cause, ConversionError) or not (
-                isinstance(e, SystemError) or "array element with a sequence" in str(e)):
-            raise
-        raise cause.explained(e).with_traceback(e.__traceback__) from None
+        reraise(e)
+
+
+def reraise(e):
+    """Raise ``e``, or the explanation of the refused conversion that caused it."""
+    cause = e.__cause__ or e.__context__
+    if not isinstance(cause, ConversionError) or not (
+            isinstance(e, SystemError) or "array element with a sequence" in str(e)):
+        raise e
+    raise cause.explained(e).with_traceback(e.__traceback__) from None
 
 
 class Wrapper:
