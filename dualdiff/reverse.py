@@ -44,6 +44,9 @@ def _as_input(g, x, seed):
     g = unaliased(g, [x, seed])
     if type(g) not in WRAPPERS and isinstance(x, float):
         return float(np.real(g)) if not np.iscomplexobj(g) else complex(g)
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype != x.dtype and (
+            g.dtype.kind == x.dtype.kind == "f"):
+        return g.astype(x.dtype)  # a float32 input has a float32 adjoint (as in JAX)
     return g
 
 

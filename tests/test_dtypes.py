@@ -88,3 +88,16 @@ def test_complex64_is_kept():
     z = np.array([1 + 2j, 3 - 1j], dtype=np.complex64)
     y, t = dd.jvp(lambda z: z * z, (z,), (np.ones(2, np.complex64),))
     assert y.dtype == np.complex64 and t.dtype == np.complex64
+
+
+def test_adjoint_has_the_input_dtype_whatever_the_cotangent():
+    x = np.array([0.5, 1.5], np.float32)
+    for f in (np.i0, np.sin, lambda x: x * np.float64(2.0)):
+        g = dd.vjp(f, x)[1](np.ones(2))  # a float64 cotangent
+        assert g.dtype == np.float32
+
+
+def test_float_power_computes_in_float64_as_numpy():
+    x = np.array([0.5, 1.5], np.float32)
+    y, t = dd.jvp(lambda x: np.float_power(x, 2.0), (x,), (np.ones(2, np.float32),))
+    assert y.dtype == np.float64 == np.float_power(x, 2.0).dtype and t.dtype == np.float64

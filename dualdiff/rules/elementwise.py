@@ -419,13 +419,26 @@ logaddexp2 = binary(
     bounded=True,
 )
 
+def _in_float64(partial):
+    """``partial``, cast to float64 (or complex128) as ``np.float_power`` computes its value:
+    the derivative is then in the output's precision whatever the inputs'."""
+
+    def p(x, y, out):
+        r = partial(x, y, out)
+        if type(strip(r)) is np.ndarray and strip(r).dtype.itemsize < 8:
+            return astype(r, dtype=np.result_type(strip(r), np.float64))
+        return r
+
+    return p
+
+
 float_power = binary(
     "float_power",
     math.pow,
     np.float_power,
-    # the partials of power; the values are float64 (or complex128), as NumPy computes them
-    power.partials[0],
-    power.partials[1],
+    # the partials of power, in float64 (or complex128) as NumPy computes float_power
+    _in_float64(power.partials[0]),
+    _in_float64(power.partials[1]),
 )
 
 
