@@ -87,7 +87,10 @@ def install_operators(cls, make, stems=tuple(OPERATORS)):
 def _foreign_caller():
     """``package.module.function`` of the library code that asked for a plain number, or None
     when the caller is the user's own code."""
-    frame = sys._getframe(3)  # past this function, the error and the conversion
+    try:
+        frame = sys._getframe(3)  # past this function, the error and the conversion
+    except ValueError:  # called from the top of the stack: no library in between
+        return None
     name = frame.f_globals.get("__name__", "")
     top = name.partition(".")[0]
     if top in ("dualdiff", "__main__") or not _is_library(frame):
