@@ -142,8 +142,8 @@ def prod(x, axis=None, keepdims=False):
         if n == 0:
             x = np.ones((1,) + shape(x)[1:])
             break
-        if n % 2:  # (a one of x's dtype: float32 stays float32)
-            one = np.ones((1,) + shape(x)[1:], dtype=np.asarray(strip(x)).dtype)
+        if n % 2:
+            one = np.ones((1,) + shape(x)[1:], dtype=np.result_type(strip(x)))
             x = concatenate_p(x, one, axis=0)
         x = x[0::2] * x[1::2]
     out = reshape(x, shape(x)[1:])

@@ -149,7 +149,7 @@ def _is_basic(index):
 
 
 def _index_add_impl(g, index, shape):
-    z = np.zeros(shape, dtype=np.result_type(g, 0.0))  # (0.0: float32 stays float32)
+    z = np.zeros(shape, dtype=np.result_type(g, 0.0))
     if _is_basic(index):
         z[index] = g
     else:
@@ -171,7 +171,7 @@ index_add_p = register(
 
 
 def _set_index_impl(x, v, index):
-    r = np.array(x, dtype=np.result_type(x, v, 0.0))  # (0.0: float32 stays float32)
+    r = np.array(x, dtype=np.result_type(x, v, 0.0))
     r[index] = v
     return r
 
