@@ -101,8 +101,17 @@ def ufunc(uf, method, inputs, kwargs):
         kwargs.pop(k, None)  # NumPy's defaults are the only meaning on wrappers
     if dtype is not None:
         inputs = [_cast(x, dtype, name) for x in inputs]
-    if where is not True and method in ("reduce", "accumulate"):
-        raise TypeError(f"np.{name}.{method} with where= is not supported on Duals")
+    if where is not True and method == "accumulate":
+        raise TypeError(f"np.{name}.accumulate() got an unexpected keyword argument 'where'")
+    if where is not True and method == "reduce":
+        # the masked-out entries become the identity (or initial=), selected, as in NumPy
+        fill = kwargs.get("initial", uf.identity)
+        if fill is None:
+            raise ValueError(f"reduction operation '{name}' does not have an identity, so to "
+                             "use a where mask one has to specify 'initial'")
+        mask = np.broadcast_to(np.asarray(strip(where), dtype=bool), shape(inputs[0]))
+        inputs = [rules.where(mask, inputs[0], fill)]
+        where = True
     try:
         r = method_impl(uf, prim, *inputs, **kwargs)
     except TypeError as e:

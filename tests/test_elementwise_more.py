@@ -310,6 +310,8 @@ METHODS = {
     "multiply.outer": lambda x: np.multiply.outer(x, x[0]),
     "power.outer": lambda x: np.power.outer(np.abs(x[0]), x[1]),
     "where=": lambda x: np.sin(x, where=x > 0, out=np.zeros_like(x)),
+    "add.reduce where=": lambda x: np.add.reduce(x, axis=1, where=A > 0),
+    "maximum.reduce where= initial": lambda x: np.maximum.reduce(x, where=A < 2, initial=-5.0),
     "dtype=complex": lambda x: np.abs(np.multiply(x, 1j, dtype=complex)),
 }
 
@@ -389,6 +391,10 @@ def test_ufunc_method_errors_follow_numpy():
         np.subtract.reduce(d, axis=(0, 1))
     with pytest.raises(TypeError, match="reduceat"):
         np.add.reduceat(d, [0, 1])
+    with pytest.raises(ValueError, match="initial"):
+        np.maximum.reduce(d, where=A > 0)
+    with pytest.raises(TypeError, match="where"):
+        np.add.accumulate(d, where=A > 0)
     with pytest.raises(TypeError, match="drop the derivative"):
         np.add(d, 1, dtype=int)
 
