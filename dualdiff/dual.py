@@ -161,7 +161,7 @@ class Dual(Wrapper):
         """A Dual of this level with zero tangent."""
         return new_dual(value, None, self.level, self.batch)
 
-    def _become(self, other: Wrapper) -> None:
+    def _become(self, other: Value) -> None:
         if type(other) is not Dual:
             raise TypeError("cannot store a tape value into a Dual; build the array from the "
                             "innermost value (np.zeros_like of it)")

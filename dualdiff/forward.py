@@ -31,6 +31,7 @@ from .outputs import (
 from .pytree import flatten, is_tree, match, paths, unflatten
 from .rules import concatenate
 from .typing import ArgNums, Derivative, Function, PyTree, Tree
+from .wrapper import call
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -134,7 +135,7 @@ def jvp(f: Function, primals: Sequence[PyTree], tangents: Sequence[PyTree],
             tleaves, batch = tangent_leaves(leaves, tangents, lambda j: f"tangents[{j}]")
             args = [new_dual(p, t, level, batch) for p, t in zip(leaves, tleaves)]
         inputs_ = [*leaves, *tleaves]  # type: ignore[assignment]
-    out, aux = split_aux(f(*args), has_aux)
+    out, aux = split_aux(call(f, args), has_aux)
     if type(out) is Dual and out.level == level and \
             type(out.primal) is float and batch is None:
         t = out._tangent  # scalars: nothing to alias
@@ -173,7 +174,7 @@ def derivative(f: Function) -> Derivative:
             raise ValueError(f"derivative needs a scalar x, got shape {shape(x)}; use "
                              "dd.jacobian or dd.jvp for arrays")
         level = new_level()
-        out = check_output(f(new_dual(x, 1.0, level, None), *args, **kwargs))
+        out = check_output(call(f, (new_dual(x, 1.0, level, None), *args), kwargs))
         if is_tree(out):
             leaves, treedef = flatten(out)
             return unflatten(treedef, [tangent_at(o, level) for o in leaves])
@@ -252,7 +253,7 @@ def jacobian_passes(f, xs, rebuild, kwargs, has_aux, starts, k, n):
             t = seeds[:, at:at + size]
             duals.append(new_dual(x, t.reshape(s if batch is None else (m,) + s), level, batch))
             at += size
-        out, aux = split_aux(f(*rebuild(duals), **kwargs), has_aux)
+        out, aux = split_aux(call(f, rebuild(duals), kwargs), has_aux)
         out_leaves, out_def = flatten(check_output(out))
         out_shapes = [shape(o) for o in out_leaves]
         blocks.append(rows([tangent_at(o, level, batch) for o in out_leaves], m))

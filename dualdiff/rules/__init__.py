@@ -49,11 +49,14 @@ from .structure import *  # noqa: F403
 
 if TYPE_CHECKING:  # mypy reads only literal __all__ lists; elementwise computes its own:
     from .elementwise import (  # noqa: F401, I001 (tests/test_typing.py checks this list)
-        absolute, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, binary,
-        cbrt, ceil, clip, conj, cos, cosh, divide, exp, exp2, expm1, floor, hypot, imag,
-        indicator, log, log10, log1p, log2, logaddexp, maximum, minimum, multiply, negative,
-        piecewise, power, real, reciprocal, relu, rint, select, sigmoid, sign, sin, sinh,
-        softplus, sqrt, square, subtract, tan, tanh, trunc, unary,
+        absolute, add, angle, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+        around, around_p, astype, binary, cbrt, ceil, clip, conj, copysign, cos, cosh,
+        deg2rad, degrees, divide, empty, exp, exp2, expm1, fix, float_dtype, float_power,
+        floor, fmod, heaviside, hypot, i0, imag, indicator, ldexp, log, log10, log1p, log2,
+        logaddexp, logaddexp2, maximum, minimum, mod, multiply, nan_to_num, negative, ones,
+        piecewise, piecewise_, power, rad2deg, radians, real, reciprocal, relu, remainder,
+        rint, select, select_, sigmoid, sign, sin, sinc, sinh, softplus, sqrt, square,
+        subtract, tan, tanh, trunc, unary, zeros,
     )
 
 #: the namespaces of the table (a new one is added here, and nowhere else in this file)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, TypeAlias
 from ..typing import ArrayLike, Function
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from scipy.sparse import csr_array, sparray, spmatrix
 
     from .compressed import SparseHessian, SparseJacobian
@@ -59,7 +61,7 @@ def jacobian_sparsity(f: Function, argnums: int = 0) -> Callable[..., csr_array]
 
 
 def sparse_jacobian(f: Function, sparsity: Sparsity = "auto", argnums: int = 0,
-                    check: bool = False) -> SparseJacobian:
+                    check: bool = False, executor: Executor | None = None) -> SparseJacobian:
     """``x -> J`` as a ``scipy.sparse.csr_array`` of shape ``(f(x).size, x.size)``.
 
     The columns of the pattern are coloured so that columns of one colour share no row;
@@ -82,6 +84,9 @@ def sparse_jacobian(f: Function, sparsity: Sparsity = "auto", argnums: int = 0,
     check : bool
         Debug check (off by default): compare each result with one dense JVP along a random
         direction and raise ``ValueError`` if they differ (a pattern missing a non-zero).
+    executor : concurrent.futures.Executor, optional
+        Run the compressed passes (chunks of colours) as tasks of this executor (see
+        :func:`~dualdiff.jacobian`); the pattern is detected and coloured in the caller.
 
     Returns
     -------
@@ -101,7 +106,7 @@ def sparse_jacobian(f: Function, sparsity: Sparsity = "auto", argnums: int = 0,
     """
     from .compressed import SparseJacobian
 
-    return SparseJacobian(f, sparsity, argnums, check)
+    return SparseJacobian(f, sparsity, argnums, check, executor)
 
 
 def hessian_sparsity(f: Function) -> Callable[..., csr_array]:
