@@ -199,9 +199,11 @@ def check_chunk_size(chunk_size):
 
 
 def _seed_dtype(xs):
-    """The real dtype of the unit seeds: float32 for float32 inputs, else float64."""
-    kinds = {np.result_type(x) for x in xs}
-    return np.float32 if kinds == {np.dtype(np.float32)} else np.float64
+    """The real dtype of the unit seeds: the inputs' own low precision when they share one
+    (float32 and complex64 give float32 seeds, float16 float16), else float64."""
+    kinds = {np.finfo(np.result_type(x)).dtype if np.result_type(x).kind in "fc"
+             else np.dtype(np.float64) for x in xs}
+    return kinds.pop() if len(kinds) == 1 else np.float64
 
 
 def forward_jacobian(f, xs, treedef, rebuild, kwargs, chunk_size, has_aux, executor=None,

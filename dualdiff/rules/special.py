@@ -185,11 +185,6 @@ spherical_jn = register(Elementwise(
 spherical_jn.ufunc, spherical_jn.complex = None, False
 
 
-def sinc(x):
-    """``np.sinc(x) = sin(pi x) / (pi x)`` as ``j_0(pi x)``: exact (no 0/0) at ``x = 0``."""
-    return spherical_jn(0, math.pi * x)
-
-
 # --- Box-Cox ---------------------------------------------------------------------------------
 
 
@@ -313,7 +308,6 @@ def install():
     for prim in list(_PRIMS):
         if getattr(prim, "ufunc", None) is not None:
             UFUNCS[prim.ufunc] = prim
-    FUNCTIONS[np.sinc] = sinc
     new = {}
     for name, impl in PYTHON_FUNCTIONS.items():
         original = getattr(sp, name)
