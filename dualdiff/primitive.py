@@ -24,11 +24,16 @@ and wrappers alike: that is what makes derivatives of derivatives work.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, overload
+
 import numpy as np
 
 from .core import DISPATCH, TRACERS, bind, expand, fit, ndim, scale, shape, zeros
 from .registry import lookup
 from .typing import ArrayLike, Value
+
+if TYPE_CHECKING:
+    from .wrapper import Wrapper
 
 MATH_ERRORS = (ValueError, OverflowError, ZeroDivisionError)
 
@@ -173,7 +178,19 @@ def staged_array(t):
 class Unary(Elementwise):
     """An elementwise function of one argument (its own call: the scalar path is hot)."""
 
-    def __call__(self, x: ArrayLike) -> Value:  # type: ignore[override]
+    if TYPE_CHECKING:  # the result is of the argument's kind (NumPy's scalar for a 0-d array)
+        @overload  # type: ignore[override]
+        def __call__(self, x: Wrapper) -> Wrapper: ...
+        @overload
+        def __call__(self, x: float) -> float: ...
+        @overload
+        def __call__(self, x: complex) -> complex: ...
+        @overload
+        def __call__(self, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any] | np.number[Any]: ...
+        @overload
+        def __call__(self, x: ArrayLike) -> Value: ...
+
+    def __call__(self, x: ArrayLike) -> Value:
         tx = type(x)
         if tx is float or tx is int:
             try:

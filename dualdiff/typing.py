@@ -64,7 +64,9 @@ ArrayLike: TypeAlias = npt.ArrayLike
 DTypeLike: TypeAlias = npt.DTypeLike
 
 #: the result of a computation: a scalar, an array, or a value that carries a derivative
-Value: TypeAlias = Union[float, complex, np.generic, "np.ndarray[Any, Any]", "Wrapper", "Tracer"]
+Value: TypeAlias = Union[
+    float, complex, "np.number[Any]", "np.ndarray[Any, Any]", "Wrapper", "Tracer"
+]
 
 #: nested tuples, lists and dicts (and ``None``) whose leaves are array-likes (dict keys are
 #: any hashable: ``Any``, as a ``Mapping``'s key type is invariant)

@@ -43,6 +43,15 @@ def test_drivers_take_and_give_typed_values() -> None:
     assert flat.shape == (6,) and isinstance(unravel(flat), dict)
 
 
+def test_elementwise_results_are_of_the_arguments_kind() -> None:
+    s: float = dd.sin(1.0)
+    c: complex = dd.exp(1j)
+    a = dd.exp(np.ones(3))
+    assert a.shape == (3,) and abs(s - np.sin(1.0)) < 1e-15 and abs(c - np.exp(1j)) < 1e-15
+    d = dd.cos(dd.Dual(0.0, 1.0))
+    assert isinstance(d, dd.Dual) and d.shape == ()
+
+
 def test_duals_are_typed() -> None:
     z = dd.Dual(0.5, 1.0)
     y = dd.sin(z) * 2.0 + 1.0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cmath
 import math
 import operator
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,23 +19,31 @@ from ..core import TRACERS, WRAPPERS, as_mask, strip
 from ..primitive import Elementwise, Linear, Piecewise, Unary
 from ..registry import UFUNCS, implements, register
 from ..typing import ArrayLike, DTypeLike, Shape, Value
+
+if TYPE_CHECKING:
+    #: a partial derivative ``partial(*primals, out)``, or the constant 1 or -1
+    Partial = Callable[..., object] | int
 from .structure import where
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 
-def unary(name, math_fn, np_fn, partial, cmath_fn=None, bounded=False):
+def unary(name: str, math_fn: Callable[..., object], np_fn: Callable[..., object],
+          partial: Partial, cmath_fn: Callable[..., object] | None = None,
+          bounded: bool = False) -> Unary:
     return register(Unary(name, math_fn, np_fn, (partial,), cmath_fn, bounded))
 
 
-def binary(name, math_fn, np_fn, partial_x, partial_y, cmath_fn=None, bounded=False):
+def binary(name: str, math_fn: Callable[..., object], np_fn: Callable[..., object],
+           partial_x: Partial, partial_y: Partial, cmath_fn: Callable[..., object] | None = None,
+           bounded: bool = False) -> Elementwise:
     return register(
         Elementwise(name, math_fn, np_fn, (partial_x, partial_y), cmath_fn, bounded)
     )
 
 
-def piecewise(name, impl):
+def piecewise(name: str, impl: Callable[..., object]) -> Piecewise:
     return register(Piecewise(name, impl))
 
 
