@@ -57,7 +57,7 @@ class _Recording:
         self.leaves = [v.index for v in vs]  # f may rebind them (``x[0] = ...``); inputs stay
         out, aux = split_aux(f(*self.rebuild(vs), **kwargs), has_aux)
         self.out = check_output(out)
-        self.aux = aux_at(aux, tape.level)
+        self.aux = aux_at(aux, tape.level) if has_aux else None
         self._flat = None
 
     def value(self, out):
@@ -89,11 +89,16 @@ def _as_input(g, x, seed):
     """
     if g is None:
         return zeros(x, None)
-    g = unaliased(g, [x, seed])
-    if not np.iscomplexobj(x) and np.iscomplexobj(strip(g)):
-        g = real(g)
-    if type(g) not in WRAPPERS and isinstance(x, float):
-        return float(g)
+    tg = type(g)
+    if tg is np.ndarray:
+        g = unaliased(g, [x, seed])
+        if g.dtype.kind == "c" and not np.iscomplexobj(x):
+            g = np.real(g).copy()
+        return float(g) if type(x) is float else g
+    if tg in WRAPPERS:
+        return real(g) if np.iscomplexobj(strip(g)) and not np.iscomplexobj(x) else g
+    if type(x) is float:
+        return float(np.real(g))
     return g
 
 
