@@ -89,16 +89,11 @@ def _as_input(g, x, seed):
     """
     if g is None:
         return zeros(x, None)
-    tg = type(g)
-    if tg is np.ndarray:
-        g = unaliased(g, [x, seed])
-        if g.dtype.kind == "c" and not np.iscomplexobj(x):
-            g = np.real(g).copy()
-        return float(g) if type(x) is float else g
-    if tg in WRAPPERS:
-        return real(g) if np.iscomplexobj(strip(g)) and not np.iscomplexobj(x) else g
-    if type(x) is float:
-        return float(np.real(g))
+    g = unaliased(g, [x, seed])
+    if not np.iscomplexobj(x) and np.iscomplexobj(strip(g)):
+        g = real(g)
+    if type(g) not in WRAPPERS and isinstance(x, float):
+        return float(g)
     return g
 
 
