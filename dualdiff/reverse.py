@@ -55,9 +55,11 @@ class _Recording:
         self.tape = tape = Tape(new_level())
         vs = [tape.leaf(x) for x in self.xs]
         self.leaves = [v.index for v in vs]  # f may rebind them (``x[0] = ...``); inputs stay
-        out, aux = split_aux(f(*self.rebuild(vs), **kwargs), has_aux)
+        out, self.aux = f(*self.rebuild(vs), **kwargs), None
+        if has_aux:
+            out, aux = split_aux(out, True)
+            self.aux = aux_at(aux, tape.level)
         self.out = check_output(out)
-        self.aux = aux_at(aux, tape.level) if has_aux else None
         self._flat = None
 
     def value(self, out):
@@ -119,11 +121,11 @@ def value_and_grad(f, argnums=0, has_aux=False):
     def vg(*args, **kwargs):
         r = _Recording(f, args, kwargs, nums, single, has_aux)
         out = r.out
-        if is_tree(out):
+        if type(out) is not Var and is_tree(out):
             raise TypeError(f"grad needs f to return a scalar, got a {type(out).__name__}; "
                             "use dd.vjp or dd.jacobian for pytree outputs")
         s = shape(out)
-        if math.prod(s) != 1:
+        if s != () and math.prod(s) != 1:
             raise ValueError(f"grad needs f to return a scalar, got shape {s}; "
                              "use dd.vjp or dd.jacobian for vector outputs")
         value = r.value(out)
