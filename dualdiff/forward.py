@@ -219,15 +219,14 @@ def forward_jacobian(f, xs, treedef, rebuild, kwargs, chunk_size, has_aux):
             aux_at(aux, level))
 
 
-def jacobian(f, chunk_size=None, *, argnums=0, has_aux=False, mode="forward"):
+def jacobian(f, argnums=0, chunk_size=None, has_aux=False, mode="forward"):
     """``x -> J``, with ``J.shape == shape(f(x)) + shape(x)``, by forward mode.
 
     Unit tangents are seeded per input: ``chunk_size=1`` runs ``f`` once per input (column by
     column); the default runs several columns per pass as a batch of tangents, sized so that a
     chunk of seeds stays within :data:`CHUNK_BYTES` whatever ``n``.
 
-    As in JAX, ``argnums`` (an int or a tuple of ints; by keyword, since the second
-    positional parameter is ``chunk_size``) picks the arguments to differentiate;
+    As in JAX, ``argnums`` (an int or a tuple of ints) picks the arguments to differentiate;
     arguments and outputs may be pytrees, and the Jacobian of an output tree with respect to
     an input tree is an output-structured tree whose leaves are input-structured trees of
     arrays of shape ``out_leaf.shape + in_leaf.shape``.  The leaves of an input tree are

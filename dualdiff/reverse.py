@@ -255,7 +255,7 @@ def jacobian_by_mode(f, argnums, chunk_size, has_aux, mode):
     return jac
 
 
-def jacrev(f, argnums=0, *, chunk_size=None, has_aux=False):
+def jacrev(f, argnums=0, chunk_size=None, has_aux=False):
     """``x -> J`` by reverse mode: ``f`` is recorded once and rows are pulled back through
     that one tape, ``chunk_size`` rows per backward pass (the default as many as fit in
     :data:`~dualdiff.forward.CHUNK_BYTES`; ``1``: one pass per row).

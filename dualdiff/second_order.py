@@ -43,7 +43,7 @@ def hvp(f, x, v):
     return grad(directional)(x)
 
 
-def hessian(f, chunk_size=None, *, argnums=0):
+def hessian(f, argnums=0, chunk_size=None):
     """``x -> H(x)``, of shape ``x.shape + x.shape``: forward mode over the reverse gradient.
 
     Each pass pushes a batch of unit directions through ``grad(f)``: that is ``H`` applied to

@@ -328,11 +328,3 @@ def test_jacrev_chunks_equal_forward_mode(f):
     for chunk in (None, 1, 3):
         close(dd.jacrev(f, chunk_size=chunk)(x), want, rtol=1e-13)
 
-
-def test_chunk_size_stays_the_second_positional_parameter():
-    # API.md: dd.jacobian(f, chunk_size=None); argnums goes by keyword (and jacrev's is second)
-    f = Counting(lambda x, y: x * y)
-    close(dd.jacobian(f, 1)(X, Y), np.diag(Y))
-    assert f.calls == 2
-    close(dd.jacrev(f, 1)(X, Y), np.diag(X))
-    close(dd.hessian(lambda x: np.sum(x**3), 1)(X), np.diag(6 * X))
