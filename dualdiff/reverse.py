@@ -55,11 +55,9 @@ class _Recording:
         self.tape = tape = Tape(new_level())
         vs = [tape.leaf(x) for x in self.xs]
         self.leaves = [v.index for v in vs]  # f may rebind them (``x[0] = ...``); inputs stay
-        out, self.aux = f(*self.rebuild(vs), **kwargs), None
-        if has_aux:
-            out, aux = split_aux(out, True)
-            self.aux = aux_at(aux, tape.level)
+        out, aux = split_aux(f(*self.rebuild(vs), **kwargs), has_aux)
         self.out = check_output(out)
+        self.aux = aux_at(aux, tape.level)
         self._flat = None
 
     def value(self, out):
