@@ -115,6 +115,14 @@ def scalar_grad_case(s: Systems) -> Case:
             Entry("dd.grad", "dualdiff: dd.grad (tape, 2-vector)", DUALDIFF, None,
                   make=make_tape),
         ]
+
+        def make_argnums():
+            # the JAX-style call: two scalar arguments (the drivers' pytree/argnums path)
+            g_args = dd.grad(f_dd, argnums=(0, 1))
+            return lambda: g_args(X1, X2)
+
+        entries.append(Entry("dd.grad argnums", "dualdiff: dd.grad(argnums=(0, 1)) (tape)",
+                             DUALDIFF, None, make=make_argnums))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
 
