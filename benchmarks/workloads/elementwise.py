@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks import native
 from benchmarks.harness import DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 
@@ -60,6 +61,7 @@ def jvp_case(s: Systems, n: int) -> Case:
         xt, vt = s.torch_tensor(x), s.torch_tensor(v)
         entries.append(Entry("torch", "torch.func.jvp", PEER,
                              lambda: torch.func.jvp(lambda x: g(x, torch), (xt,), (vt,))))
+    entries += native.jvp_rows(s, g, x, v)
     return Case("jvp", n, f"{n:.0e}", entries, jvp_hand(x, v), rtol=1e-12)
 
 

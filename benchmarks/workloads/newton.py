@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks import native
 from benchmarks.harness import DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 from benchmarks.workloads.rosenbrock import rosen, rosen_grad_hand, rosen_hvp_hand
@@ -81,6 +82,8 @@ def newton_case(s: Systems, n: int) -> Case:
 
         entries.append(Entry("torch", "torch.func grad + jvp(grad)", PEER,
                              lambda: solve(jac_t, hessp_t, x0)))
+    for key, (label, jac, hessp) in native.newton_pairs(s, rosen).items():
+        entries.append(Entry(key, label, PEER, lambda jac=jac, hessp=hessp: solve(jac, hessp, x0)))
     expected = solve(rosen_grad_hand, rosen_hvp_hand, x0).x
     return Case("newton", n, str(n), entries, expected, rtol=1e-6, post=post)
 

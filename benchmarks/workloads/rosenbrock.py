@@ -13,6 +13,7 @@ from functools import partial
 
 import numpy as np
 
+from benchmarks import native
 from benchmarks.harness import BASELINE, DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 
@@ -78,6 +79,7 @@ def grad_case(s: Systems, n: int) -> Case:
         xt = s.torch_tensor(x)
         gt = torch.func.grad(lambda x: rosen(x, torch))
         entries.append(Entry("torch", "torch.func.grad", PEER, lambda: gt(xt)))
+    entries += native.gradient_rows(s, rosen, (x,))
     return Case("rosen-grad", n, f"{n:.0e}", entries, rosen_grad_hand(x), rtol=1e-12)
 
 
@@ -117,6 +119,7 @@ def hvp_case(s: Systems, n: int) -> Case:
         gt = torch.func.grad(lambda x: rosen(x, torch))
         entries.append(Entry("torch", "torch.func jvp(grad)", PEER,
                              lambda: torch.func.jvp(gt, (xt,), (vt,))[1]))
+    entries += native.hvp_rows(s, rosen, x, v)
     return Case("rosen-hvp", n, f"{n:.0e}", entries, rosen_hvp_hand(x, v), rtol=1e-12)
 
 
