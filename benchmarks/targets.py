@@ -123,7 +123,17 @@ def growth(task: str, key: str, small: int, big: int, limit: float, field: str) 
     return judge
 
 
-I2, I3, I5 = "issue 2", "issue 3", "issue 5"
+def first_call(spec: Spec, limit: float) -> Callable:
+    """The first call of ``spec`` (its warm-up: tracing and compiling) takes <= limit s."""
+
+    def judge(index):
+        m = _get(index, spec)
+        return f"{m.first * 1e3:.0f} ms" + _wrong(m), (m.first <= limit and m.ok), m.first
+
+    return judge
+
+
+I2, I3, I5, I14 = "issue 2", "issue 3", "issue 5", "issue 14"
 NOJIT = ("jax", "autograd", "autograd.np")  # autograd on plain np.* is autograd too
 TARGETS = [
     Target(I2, "scalar gradient (2 x dd.jvp) <= 3x the bare __slots__ dual",
@@ -176,6 +186,30 @@ TARGETS = [
            growth("rosen-hvp", "dd.hvp", 10**5, 10**6, 15.0, "median")),
     Target(I3, "hvp peak memory grows linearly (1e5 -> 1e6: at most x15)",
            growth("rosen-hvp", "dd.hvp", 10**5, 10**6, 15.0, "peak_bytes")),
+    # staging (dd.jit): ratios to each benchmark's own hand-written reference
+    Target(I14, "dd.jit scalar gradient <= 3x the hand-written floats",
+           ratio(("scalar-grad", 2, "dd.jit"), ("scalar-grad", 2, "hand"), 3.0),
+           ("scalar-grad", 2, "dd.jit")),
+    Target(I14, "dd.jit logistic map, 1000 steps <= 1.5x the hand-written loop",
+           ratio(("logistic", 1000, "dd.jit"), ("logistic", 1000, "hand"), 1.5),
+           ("logistic", 1000, "dd.jit")),
+    Target(I14, "dd.jit logistic map, 1000 steps: first call (trace + compile) <= 50 ms",
+           first_call(("logistic", 1000, "dd.jit"), 0.05)),
+    Target(I14, "dd.jit jvp at 1e3 <= 1.5x the hand-written JVP",
+           ratio(("jvp", 10**3, "dd.jit"), ("jvp", 10**3, "numpy"), 1.5),
+           ("jvp", 10**3, "dd.jit")),
+    Target(I14, "dd.jit jacobian n=50 <= 1.2x the batched NumPy reference",
+           ratio(("jacobian", 50, "dd.jit"), ("jacobian", 50, "numpy"), 1.2),
+           ("jacobian", 50, "dd.jit")),
+    Target(I14, "dd.jit grad of Rosenbrock at 1e6 <= 1.3x the hand-written gradient",
+           ratio(("rosen-grad", 10**6, "dd.jit"), ("rosen-grad", 10**6, "numpy"), 1.3),
+           ("rosen-grad", 10**6, "dd.jit")),
+    Target(I14, "dd.jit hvp of Rosenbrock at 1e6 <= 1.5x the hand-written HVP",
+           ratio(("rosen-hvp", 10**6, "dd.jit"), ("rosen-hvp", 10**6, "numpy"), 1.5),
+           ("rosen-hvp", 10**6, "dd.jit")),
+    Target(I14, "dd.jit Newton-CG solve, n=1000 <= 2x the hand-written one",
+           ratio(("newton", 1000, "dd.jit"), ("newton", 1000, "numpy"), 2.0),
+           ("newton", 1000, "dd.jit")),
 ]
 
 

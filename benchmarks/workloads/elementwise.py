@@ -39,6 +39,13 @@ def jvp_case(s: Systems, n: int) -> Case:
         dd = s.dd
         entries.append(Entry("dd.jvp", "dualdiff: dd.jvp", DUALDIFF,
                              lambda: dd.jvp(g, (x,), (v,))))
+
+        def make_jit():
+            staged = dd.jit(lambda x, v: dd.jvp(g, (x,), (v,)))
+            return lambda: staged(x, v)
+
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.jvp)", DUALDIFF, None,
+                             make=make_jit))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj, vj = jnp.asarray(x), jnp.asarray(v)

@@ -65,6 +65,8 @@ def jacobian_case(s: Systems, n: int) -> Case:
             Entry("dd.jacobian.chunk1", "dualdiff: dd.jacobian(chunk_size=1)", DUALDIFF, None,
                   make=lambda: partial(dd.jacobian(h, chunk_size=1), x)),
             Entry("dd.jvp.loop", "dualdiff: loop of n dd.jvp columns", DUALDIFF, jvp_loop),
+            Entry("dd.jit", "dualdiff: dd.jit(dd.jacobian)", DUALDIFF, None,
+                  make=lambda: partial(dd.jit(dd.jacobian(h)), x)),
         ]
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp

@@ -44,6 +44,14 @@ def newton_case(s: Systems, n: int) -> Case:
             return lambda: solve(gd, lambda x, p: dd.hvp(rosen, x, p), x0)
 
         entries.append(Entry("dd", "dualdiff: dd.grad + dd.hvp", DUALDIFF, None, make=make_dd))
+
+        def make_jit():
+            gd = dd.jit(dd.grad(rosen))
+            hd = dd.jit(lambda x, p: dd.hvp(rosen, x, p))
+            return lambda: solve(gd, hd, x0)
+
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit of dd.grad and dd.hvp", DUALDIFF, None,
+                             make=make_jit))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
 

@@ -61,6 +61,8 @@ def grad_case(s: Systems, n: int) -> Case:
     if s.dd is not None:
         entries.append(Entry("dd.grad", "dualdiff: dd.grad", DUALDIFF, None, memory=True,
                              make=lambda: partial(s.dd.grad(rosen), x)))
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.grad)", DUALDIFF, None,
+                             memory=True, make=lambda: partial(s.dd.jit(s.dd.grad(rosen)), x)))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj = jnp.asarray(x)
@@ -94,6 +96,9 @@ def hvp_case(s: Systems, n: int) -> Case:
         dd = s.dd
         entries.append(Entry("dd.hvp", "dualdiff: dd.hvp", DUALDIFF,
                              lambda: dd.hvp(rosen, x, v), memory=True))
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.hvp)", DUALDIFF, None,
+                             memory=True, make=lambda: partial(
+                                 dd.jit(lambda x, v: dd.hvp(rosen, x, v)), x, v)))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj, vj = jnp.asarray(x), jnp.asarray(v)

@@ -116,7 +116,13 @@ def scalar_grad_case(s: Systems) -> Case:
             g_tape = dd.grad(f_vec)
             return lambda: tuple(g_tape(xv))
 
+        def make_jit():
+            staged = dd.jit(lambda x1, x2: (dd.jvp(f_dd, (x1, x2), (1.0, 0.0))[1],
+                                            dd.jvp(f_dd, (x1, x2), (0.0, 1.0))[1]))
+            return lambda: staged(X1, X2)
+
         entries += [
+            Entry("dd.jit", "dualdiff: dd.jit(2 x dd.jvp)", DUALDIFF, None, make=make_jit),
             Entry("dd.jvp", "dualdiff: 2 x dd.jvp", DUALDIFF, grad_dd),
             Entry("dd.grad", "dualdiff: dd.grad (tape, 2-vector)", DUALDIFF, None,
                   make=make_tape),
@@ -179,6 +185,13 @@ def logistic_case(s: Systems, n: int) -> Case:
 
         entries.append(Entry("dd.derivative", "dualdiff: dd.derivative", DUALDIFF, None,
                              make=make_d))
+
+        def make_jit():
+            staged = s.dd.jit(s.dd.derivative(lambda l: logistic(l, n)))
+            return lambda: staged(L0)
+
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.derivative)", DUALDIFF, None,
+                             make=make_jit))
     if s.jax is not None:
         jax = s.jax
         g = jax.grad(lambda l: logistic(l, n))
