@@ -112,33 +112,52 @@ class Staged:
         return sum(len(v) for v in self._cache.values())
 
     def function(self):
-        """The staged function users call: a plain function (cheaper to call than an object),
-        with ``.source``, ``.variants`` and ``.__wrapped__``."""
-        fun, floats, call = self.fun, self._floats, self._call
+        """The staged function users call: a plain function (the cheapest thing to call) with
+        ``.source``, ``.variants`` and ``.__wrapped__``.
 
-        def staged(*args, **kwargs):
-            # the common case, all arguments Python floats: the newest trace of that arity
-            if not kwargs and not _current:
-                variants = floats.get(len(args))
-                if variants and self._free is None:
-                    for a in args:
-                        if type(a) is not float:
-                            break
-                    else:
-                        try:
-                            return variants[-1].run(*args)
-                        except Retrace:
-                            pass
-                        except MATH_ERRORS:
-                            return fun(*args)
-            return call(args, kwargs)
-
-        functools.update_wrapper(staged, fun)
+        Its code is generated too: once a signature of Python floats has a trace, the code is
+        replaced by a dispatcher for that arity that checks the argument types inline and calls
+        the newest trace directly (scalar code is where the cost of a call is the cost).
+        """
+        self._ns = ns = {"_call": self._call, "_fun": self.fun, "_run": _no_trace,
+                         "_free": self._free, "_current": _current, "_Retrace": Retrace,
+                         "_MATH_ERRORS": MATH_ERRORS}
+        exec(compile("def staged(*args, **kwargs):\n    return _call(args, kwargs)\n",
+                     "<dd.jit dispatch>", "exec"), ns)
+        staged = ns.pop("staged")
+        functools.update_wrapper(staged, self.fun)
         staged.source = self.source
         staged.variants = 0
         staged.staged = self
         self._public = staged
+        self._arity = None
         return staged
+
+    def _dispatch_floats(self, n, variant):
+        """Point the public function's fast path at ``variant``, a trace for ``n`` floats."""
+        ns = self._ns
+        ns["_run"], ns["_free"] = variant.run, self._free
+        if self._arity == n:
+            return
+        xs = [f"x{i + 1}" for i in range(n)]
+        unpack = f"{', '.join(xs)}{',' if n == 1 else ''} = args"
+        check = " and ".join(f"type({x}) is float" for x in xs) or "True"
+        source = (
+            "def staged(*args, **kwargs):\n"
+            f"    if not kwargs and len(args) == {n} and not _current:\n"
+            f"        {unpack}\n"
+            f"        if {check} and (_free is None or _free.unchanged()):\n"
+            "            try:\n"
+            f"                return _run({', '.join(xs)})\n"
+            "            except _Retrace:\n"
+            "                pass\n"
+            "            except _MATH_ERRORS:\n"
+            "                return _fun(*args)\n"
+            "    return _call(args, kwargs)\n")
+        scratch = dict(ns)
+        exec(compile(source, "<dd.jit dispatch>", "exec"), scratch)
+        self._public.__code__ = scratch["staged"].__code__
+        self._arity = n
 
 
     def _call(self, args, kwargs):
@@ -153,6 +172,7 @@ class Staged:
             self._cache.clear()
             self._floats.clear()
             self._free = _FreeValues.of(self.fun)
+            self._ns["_run"], self._ns["_free"] = _no_trace, self._free
             self._public.variants = 0
         variants = self._cache.get(key)
         if variants:
@@ -176,6 +196,7 @@ class Staged:
             self._public.variants = self.variants
         if all(k is float for k in key):
             self._floats[len(key)] = variants
+            self._dispatch_floats(len(key), variants[-1])
 
     def source(self, *args, **kwargs):
         """The generated code of the trace for these arguments (a new trace if need be)."""
@@ -237,6 +258,10 @@ class Staged:
                 raise TypeError("keyword arguments of a jitted function are static: they must "
                                 "be hashable") from None
         return tuple(sig)
+
+
+def _no_trace(*args):
+    raise Retrace  # (no trace for the fast path yet: take the general one)
 
 
 class _Unstageable(Exception):
