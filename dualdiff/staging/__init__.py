@@ -133,20 +133,36 @@ class Staged:
         self._arity = None
         return staged
 
+    def _free_checks(self, ns):
+        """The free-value checks of :class:`_FreeValues`, written inline (identity tests)."""
+        free = self._free
+        if free is None:
+            return []
+        if any(seen is _MISSING for _, seen in free.cells):
+            return ["_free.unchanged()"]
+        out = []
+        for k, (cell, seen) in enumerate(free.cells):
+            ns[f"_cell{k}"], ns[f"_seen{k}"] = cell, seen
+            out.append(f"_cell{k}.cell_contents is _seen{k}")
+        ns["_globals"] = free.globals
+        for k, (name, seen) in enumerate(free.names):
+            ns[f"_gseen{k}"] = seen
+            out.append(f"_globals.get({name!r}, _MISSING) is _gseen{k}")
+        ns["_MISSING"] = _MISSING
+        return out
+
     def _dispatch_floats(self, n, variant):
         """Point the public function's fast path at ``variant``, a trace for ``n`` floats."""
         ns = self._ns
         ns["_run"], ns["_free"] = variant.run, self._free
-        if self._arity == n:
-            return
         xs = [f"x{i + 1}" for i in range(n)]
         unpack = f"{', '.join(xs)}{',' if n == 1 else ''} = args"
-        check = " and ".join(f"type({x}) is float" for x in xs) or "True"
+        checks = [f"type({x}) is float" for x in xs] + self._free_checks(ns)
         source = (
             "def staged(*args, **kwargs):\n"
             f"    if not kwargs and len(args) == {n} and not _current:\n"
             f"        {unpack}\n"
-            f"        if {check} and (_free is None or _free.unchanged()):\n"
+            f"        if {' and '.join(checks) or 'True'}:\n"
             "            try:\n"
             f"                return _run({', '.join(xs)})\n"
             "            except _Retrace:\n"
@@ -358,8 +374,10 @@ def _quiet(run):
 
 
 class _FreeValues:
-    """What ``fun`` reads from outside (closure cells, the numeric globals it names), and the
-    values they had when it was traced: a rebound name or a changed number means a new trace.
+    """What ``fun`` reads from outside (closure cells, the globals it names that are not
+    modules, functions or classes), and the objects they held when it was traced: a rebound
+    name (a new number is a new object) means a new trace.  Identity only, so the check costs
+    a few comparisons per call; an array changed in place is not seen (documented).
     """
 
     __slots__ = ("cells", "names", "globals")
@@ -370,31 +388,28 @@ class _FreeValues:
         if code is None:
             return None
         self = cls()
-        self.cells = [(c, _identity(_cell(c))) for c in getattr(fun, "__closure__", None) or ()]
+        self.cells = [(c, _cell(c)) for c in getattr(fun, "__closure__", None) or ()]
         g = self.globals = getattr(fun, "__globals__", {})
-        self.names = [(n, _identity(g[n])) for n in code.co_names if n in g and not isinstance(
+        self.names = [(n, g[n]) for n in code.co_names if n in g and not isinstance(
             g[n], (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type))]
         return self if (self.cells or self.names) else None
 
     def unchanged(self):
         for c, seen in self.cells:
-            if _identity(_cell(c)) != seen:
+            if _cell(c) is not seen:
                 return False
         g = self.globals
         for n, seen in self.names:
-            if _identity(g.get(n)) != seen:
+            if g.get(n, _MISSING) is not seen:
                 return False
         return True
+
+
+_MISSING = object()
 
 
 def _cell(c):
     try:
         return c.cell_contents
     except ValueError:  # an empty cell
-        return None
-
-
-def _identity(v):
-    if isinstance(v, (int, float, complex, str, bool)) or v is None:
-        return ("v", v)
-    return ("id", id(v))
+        return _MISSING
