@@ -123,33 +123,68 @@ class Staged:
         return sum(len(v) for v in self._cache.values())
 
     def function(self):
-        """The staged function users call: a plain function (cheaper to call than an object),
-        with ``.source``, ``.variants`` and ``.__wrapped__``."""
-        fun, floats, call = self.fun, self._floats, self._call
+        """The staged function users call: a plain function (the cheapest thing to call) with
+        ``.source``, ``.variants`` and ``.__wrapped__``.
 
-        def staged(*args, **kwargs):
-            # the common case, all arguments Python floats: the newest trace of that arity
-            if not kwargs and not _current:
-                variants = floats.get(len(args))
-                if variants and self._free is None:
-                    for a in args:
-                        if type(a) is not float:
-                            break
-                    else:
-                        try:
-                            return variants[-1].run(*args)
-                        except Retrace:
-                            pass
-                        except MATH_ERRORS:
-                            return fun(*args)
-            return call(args, kwargs)
-
-        functools.update_wrapper(staged, fun)
+        Its code is generated too: once a signature of Python floats has a trace, the code is
+        replaced by a dispatcher for that arity that checks the argument types inline and calls
+        the newest trace directly (scalar code is where the cost of a call is the cost).
+        """
+        self._ns = ns = {"_call": self._call, "_fun": self.fun, "_run": _no_trace,
+                         "_free": self._free, "_current": _current, "_Retrace": Retrace,
+                         "_MATH_ERRORS": MATH_ERRORS}
+        exec(compile("def staged(*args, **kwargs):\n    return _call(args, kwargs)\n",
+                     "<dd.jit dispatch>", "exec"), ns)
+        staged = ns.pop("staged")
+        functools.update_wrapper(staged, self.fun)
         staged.source = self.source
         staged.variants = 0
         staged.staged = self
         self._public = staged
+        self._arity = None
         return staged
+
+    def _free_checks(self, ns):
+        """The free-value checks of :class:`_FreeValues`, written inline (identity tests)."""
+        free = self._free
+        if free is None:
+            return []
+        if any(seen is _MISSING for _, seen in free.cells):
+            return ["_free.unchanged()"]
+        out = []
+        for k, (cell, seen) in enumerate(free.cells):
+            ns[f"_cell{k}"], ns[f"_seen{k}"] = cell, seen
+            out.append(f"_cell{k}.cell_contents is _seen{k}")
+        ns["_globals"] = free.globals
+        for k, (name, seen) in enumerate(free.names):
+            ns[f"_gseen{k}"] = seen
+            out.append(f"_globals.get({name!r}, _MISSING) is _gseen{k}")
+        ns["_MISSING"] = _MISSING
+        return out
+
+    def _dispatch_floats(self, n, variant):
+        """Point the public function's fast path at ``variant``, a trace for ``n`` floats."""
+        ns = self._ns
+        ns["_run"], ns["_free"] = variant.run, self._free
+        xs = [f"x{i + 1}" for i in range(n)]
+        unpack = f"{', '.join(xs)}{',' if n == 1 else ''} = args"
+        checks = [f"type({x}) is float" for x in xs] + self._free_checks(ns)
+        source = (
+            "def staged(*args, **kwargs):\n"
+            f"    if not kwargs and len(args) == {n} and not _current:\n"
+            f"        {unpack}\n"
+            f"        if {' and '.join(checks) or 'True'}:\n"
+            "            try:\n"
+            f"                return _run({', '.join(xs)})\n"
+            "            except _Retrace:\n"
+            "                pass\n"
+            "            except _MATH_ERRORS:\n"
+            "                return _fun(*args)\n"
+            "    return _call(args, kwargs)\n")
+        scratch = dict(ns)
+        exec(compile(source, "<dd.jit dispatch>", "exec"), scratch)
+        self._public.__code__ = scratch["staged"].__code__
+        self._arity = n
 
 
     def _call(self, args, kwargs):
@@ -164,6 +199,7 @@ class Staged:
             self._cache.clear()
             self._floats.clear()
             self._free = _FreeValues.of(self.fun)
+            self._ns["_run"], self._ns["_free"] = _no_trace, self._free
             self._public.variants = 0
         variants = self._cache.get(key)
         if variants:
@@ -187,6 +223,7 @@ class Staged:
             self._public.variants = self.variants
         if all(k is float for k in key):
             self._floats[len(key)] = variants
+            self._dispatch_floats(len(key), variants[-1])
 
     def source(self, *args, **kwargs):
         """The generated code of the trace for these arguments (a new trace if need be)."""
@@ -248,6 +285,10 @@ class Staged:
                 raise TypeError("keyword arguments of a jitted function are static: they must "
                                 "be hashable") from None
         return tuple(sig)
+
+
+def _no_trace(*args):
+    raise Retrace  # (no trace for the fast path yet: take the general one)
 
 
 class _Unstageable(Exception):
@@ -344,8 +385,10 @@ def _quiet(run):
 
 
 class _FreeValues:
-    """What ``fun`` reads from outside (closure cells, the numeric globals it names), and the
-    values they had when it was traced: a rebound name or a changed number means a new trace.
+    """What ``fun`` reads from outside (closure cells, the globals it names that are not
+    modules, functions or classes), and the objects they held when it was traced: a rebound
+    name (a new number is a new object) means a new trace.  Identity only, so the check costs
+    a few comparisons per call; an array changed in place is not seen (documented).
     """
 
     __slots__ = ("cells", "names", "globals")
@@ -356,31 +399,28 @@ class _FreeValues:
         if code is None:
             return None
         self = cls()
-        self.cells = [(c, _identity(_cell(c))) for c in getattr(fun, "__closure__", None) or ()]
+        self.cells = [(c, _cell(c)) for c in getattr(fun, "__closure__", None) or ()]
         g = self.globals = getattr(fun, "__globals__", {})
-        self.names = [(n, _identity(g[n])) for n in code.co_names if n in g and not isinstance(
+        self.names = [(n, g[n]) for n in code.co_names if n in g and not isinstance(
             g[n], (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type))]
         return self if (self.cells or self.names) else None
 
     def unchanged(self):
         for c, seen in self.cells:
-            if _identity(_cell(c)) != seen:
+            if _cell(c) is not seen:
                 return False
         g = self.globals
         for n, seen in self.names:
-            if _identity(g.get(n)) != seen:
+            if g.get(n, _MISSING) is not seen:
                 return False
         return True
+
+
+_MISSING = object()
 
 
 def _cell(c):
     try:
         return c.cell_contents
     except ValueError:  # an empty cell
-        return None
-
-
-def _identity(v):
-    if isinstance(v, (int, float, complex, str, bool)) or v is None:
-        return ("v", v)
-    return ("id", id(v))
+        return _MISSING
