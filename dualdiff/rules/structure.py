@@ -118,15 +118,21 @@ def where(cond, x, y):
 # --- indexing ------------------------------------------------------------------------------
 
 
-def _batched_index(index):
-    if sum(isinstance(i, np.ndarray) for i in index) > 1:
-        adv = [isinstance(i, np.ndarray) for i in index]
+def _batched_index(index, batch):
+    """``index`` for a tangent with a leading batch axis of ``batch`` directions.
+
+    Where the advanced indices (integer arrays, and integers beside them) are separated by a
+    slice, NumPy puts the advanced axes first, so a leading ``slice(None)`` would land behind
+    them; the batch axis is then indexed by an ``arange`` broadcast against them instead.
+    """
+    arrays = [i for i in index if isinstance(i, np.ndarray)]
+    if arrays:
+        adv = [isinstance(i, (np.ndarray, int, np.integer)) and not isinstance(i, bool)
+               for i in index]
         first, last = adv.index(True), len(adv) - adv[::-1].index(True)
         if not all(adv[first:last]):
-            raise TypeError(
-                "indexing with advanced indices separated by a slice is not supported with a "
-                "batch of tangents; use jacobian(..., chunk_size=1) or reorder the axes"
-            )
+            depth = len(np.broadcast_shapes(*(a.shape for a in arrays)))
+            return (np.arange(batch).reshape((batch,) + (1,) * depth),) + index
     return (slice(None),) + index
 
 
@@ -143,7 +149,7 @@ getitem_p = register(
         lambda out_bar, primals, out, wants, index: [
             index_add_p(out_bar, index=index, shape=np.shape(strip(primals[0])))
         ],
-        lambda params, primals, out, batch: {"index": _batched_index(params["index"])},
+        lambda params, primals, out, batch: {"index": _batched_index(params["index"], batch)},
     )
 )
 
@@ -167,7 +173,7 @@ index_add_p = register(
         _index_add_impl,
         lambda out_bar, primals, out, wants, index, shape: [getitem_p(out_bar, index=index)],
         lambda params, primals, out, batch: {
-            "index": _batched_index(params["index"]),
+            "index": _batched_index(params["index"], batch),
             "shape": (batch,) + tuple(params["shape"]),
         },
     )
@@ -185,7 +191,7 @@ def _set_index_jvp(primals, tangents, out, batch, index):
     tx, tv = (zeros(p, batch) if t is None else t for p, t in zip(primals, tangents))
     if batch is not None:
         tv = expand(tv, ndim(v), np.ndim(strip(x)[index]))
-        index = _batched_index(index)
+        index = _batched_index(index, batch)
     return set_index_p(tx, tv, index=index)
 
 
