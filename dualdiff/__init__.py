@@ -75,6 +75,38 @@ from .rules import (
     where,
     zeros_like,
 )
+from .rules.reductions import cumprod, cumulative_prod, cumulative_sum, std, var
+from .rules.statistics import (
+    average,
+    convolve,
+    corrcoef,
+    correlate,
+    cov,
+    gradient,
+    interp,
+    median,
+    nancumprod,
+    nancumsum,
+    nanmax,
+    nanmean,
+    nanmedian,
+    nanmin,
+    nanpercentile,
+    nanprod,
+    nanquantile,
+    nanstd,
+    nansum,
+    nanvar,
+    partition,
+    percentile,
+    polyval,
+    ptp,
+    quantile,
+    sort,
+    take,
+    take_along_axis,
+    trapezoid,
+)
 from .second_order import hessian, hvp
 from .sparse import hessian_sparsity, jacobian_sparsity, sparse_hessian, sparse_jacobian
 from .staging import jit
@@ -109,4 +141,10 @@ __all__ = [
     "jit",
     # your own rules and the catalogue
     "per_direction", "primitive", "register_rule", "supported",
+    # order, selection, scans and statistics
+    "average", "convolve", "corrcoef", "correlate", "cov", "cumprod", "cumulative_prod",
+    "cumulative_sum", "gradient", "interp", "median", "nancumprod", "nancumsum", "nanmax",
+    "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod", "nanquantile", "nanstd",
+    "nansum", "nanvar", "partition", "percentile", "polyval", "ptp", "quantile", "sort", "std",
+    "take", "take_along_axis", "trapezoid", "var",
 ]

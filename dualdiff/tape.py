@@ -118,13 +118,13 @@ class _ShapeOnly:
 
 def _complex(x):
     """Whether ``x`` (a value, a wrapper of one, or a stand-in) is complex."""
-    while type(x) in WRAPPERS:
-        x = x.inner
     t = type(x)
-    if t is float:
+    if t is float or t is np.float64:
         return False
     if t is np.ndarray or t is _ShapeOnly:
         return x.dtype.kind == "c"
+    if t in WRAPPERS:
+        return _complex(strip(x))
     return t is complex or np.iscomplexobj(x)
 
 

@@ -202,6 +202,22 @@ class Wrapper:
     def min(self, axis=None, keepdims=False):
         return rules.min(self, axis=axis, keepdims=keepdims)
 
+    # order and statistics (more below: ``var``, ``std``, ``cumsum``, ``cumprod``, ``ptp``,
+    # ``take`` forward to the functions of the same names)
+
+    def sort(self, axis=-1, kind=None, order=None):
+        """In place, as ``ndarray.sort``: this wrapper becomes its sorted self."""
+        self._become(rules.sort(self, axis=axis, kind=kind, order=order))
+
+    def argsort(self, axis=-1, kind=None, order=None):
+        return np.argsort(strip(self), axis=axis, kind=kind, order=order)
+
+    def argmax(self, axis=None, keepdims=False):
+        return np.argmax(strip(self), axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return np.argmin(strip(self), axis=axis, keepdims=keepdims)
+
     def dot(self, other):
         return rules.dot(self, other)
 
@@ -232,3 +248,17 @@ def _elementwise_method(prim):
 for _prim in rules.PRIMITIVES.values():
     if _prim.kind in ("elementwise", "zero") and not hasattr(Wrapper, _prim.name):
         setattr(Wrapper, _prim.name, _elementwise_method(_prim))
+
+
+def _array_method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = f"As ``ndarray.{fn.__name__}``: ``np.{fn.__name__}(self, ...)``."
+    return method
+
+
+# ndarray methods whose signature is that of the NumPy function without its first argument
+for _fn in (rules.var, rules.std, rules.cumsum, rules.cumprod, rules.ptp, rules.take):
+    setattr(Wrapper, _fn.__name__, _array_method(_fn))

@@ -4,6 +4,8 @@ permutation or selection they go through; ties share the derivative as in ``max`
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dualdiff as dd
 
@@ -197,3 +199,44 @@ def test_sort_inside_a_tape_and_nested():
     P = np.eye(7)[np.argsort(V)]
     np.testing.assert_allclose(H, P.T @ np.diag(2 * w) @ P, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(dd.hvp(f, V, np.ones(7)), H @ np.ones(7), rtol=1e-14)
+
+
+# --- properties ------------------------------------------------------------------------------
+_values = st.lists(st.integers(-50, 50), min_size=1, max_size=12, unique=True).map(
+    lambda v: np.array(v, dtype=float) / 4)
+
+
+@given(_values, st.floats(0.0, 1.0))
+def test_linear_quantile_gradient_is_the_blend_of_two_order_statistics(x, q):
+    n = x.size
+    h = (n - 1) * q
+    lo, hi = int(np.floor(h)), min(int(np.floor(h)) + 1, n - 1)
+    order = np.argsort(x)
+    expected = np.zeros(n)
+    expected[order[lo]] += 1 - (h - lo)
+    expected[order[hi]] += h - lo
+    got = dd.grad(lambda v: np.quantile(v, q))(x)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(dd.jvp(lambda v: np.quantile(v, q), (x,), (x,))[0],
+                                  np.quantile(x, q))
+
+
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=10).map(lambda v: np.array(v, float)))
+def test_sort_with_any_ties_is_the_tie_averaged_permutation(x):
+    J = dd.jacobian(np.sort)(x)
+    s = np.sort(x)
+    expected = (s[:, None] == x[None, :]) / np.sum(s[:, None] == x[None, :], axis=1,
+                                                    keepdims=True)
+    np.testing.assert_allclose(J, expected, rtol=1e-15)
+    w = np.arange(1.0, x.size + 1)
+    np.testing.assert_allclose(dd.vjp(np.sort, x)[1](w), expected.T @ w, rtol=1e-14)
+
+
+@given(st.lists(st.integers(-2, 2), min_size=1, max_size=8).map(lambda v: np.array(v, float)))
+def test_cumprod_jacobian_is_the_product_of_the_others_with_any_zeros(x):
+    n = x.size
+    expected = np.array([[np.prod(np.delete(x[: i + 1], j)) if j <= i else 0.0
+                          for j in range(n)] for i in range(n)])
+    np.testing.assert_array_equal(dd.jacobian(np.cumprod)(x), expected)
+    w = np.arange(1.0, n + 1)
+    np.testing.assert_array_equal(dd.vjp(np.cumprod, x)[1](w), expected.T @ w)

@@ -111,7 +111,8 @@ def test_a_closure_for_a_process_pool_is_a_clear_type_error(pool):
 
 
 def test_a_failing_task_names_its_columns_and_cancels_the_rest(pool):
-    with pytest.raises(ValueError, match=r"simulated failure in f \(in the task for columns 0\.\.1"):
+    msg = r"simulated failure in f \(in the task for columns 0\.\.1"
+    with pytest.raises(ValueError, match=msg):
         dd.jacobian(f_fails, chunk_size=2, executor=pool)(X)
 
 
@@ -151,3 +152,16 @@ def test_sizing_rule_and_the_executor_is_never_shut_down(pool):
 def test_bad_executor():
     with pytest.raises(TypeError, match="concurrent.futures.Executor"):
         dd.jacobian(f_vec, executor="pool")(X)
+
+
+def f_stencil(x):
+    return x**2 - np.concatenate([x[1:], x[:1]]) * np.sin(x)
+
+
+def test_sparse_jacobian_through_a_pool(pool):
+    pytest.importorskip("scipy")
+    x = np.linspace(0.1, 1.0, 30)
+    serial = dd.sparse_jacobian(f_stencil)(x)
+    got = dd.sparse_jacobian(f_stencil, executor=pool)(x)
+    assert (got != serial).nnz == 0 and got.shape == serial.shape
+    np.testing.assert_array_equal(got.toarray(), dd.jacobian(f_stencil)(x))

@@ -12,10 +12,11 @@ STACK = np.array([[[2.0, 1.0], [0.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]]])
 def test_det_of_a_stack_in_reverse_mode():
     # issue 15 #1: the adjoint of each determinant was broadcast against the wrong axes
     got = dd.grad(lambda a: np.sum(np.linalg.det(a)))(STACK)
-    np.testing.assert_allclose(got, [[[3, 0], [-1, 2]], [[4, -3], [-2, 1]]], rtol=1e-14)
+    np.testing.assert_allclose(got, [[[3, 0], [-1, 2]], [[4, -3], [-2, 1]]], rtol=1e-14,
+                               atol=1e-15)
     # forward mode agrees (and it always did)
     np.testing.assert_allclose(dd.jacobian(lambda a: np.sum(np.linalg.det(a)))(STACK), got,
-                               rtol=1e-14)
+                               rtol=1e-14, atol=1e-15)
 
 
 def test_det_of_a_stack_second_order():
@@ -74,3 +75,20 @@ def test_adjoint_of_a_real_input_through_complex_insides_is_real():
     _, ju = dd.jvp(f, (t0,), (u,))
     _, pb = dd.vjp(f, t0)
     assert np.real(np.sum(w * ju)) == pytest.approx(np.real(np.sum(pb(w) * u)), rel=1e-14)
+
+
+def test_det_derivative_at_singular_matrices_is_the_adjugate():
+    # solve raised LinAlgError (exactly singular) or lost every digit (singular to rounding)
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    np.testing.assert_allclose(dd.grad(np.linalg.det)(a), [[4.0, -2.0], [-2.0, 1.0]],
+                               atol=1e-14)
+    rng = np.random.default_rng(7)
+    q1, q2 = (np.linalg.qr(rng.standard_normal((3, 3)))[0] for _ in range(2))
+    b = q1 @ np.diag([2.0, 1.0, 0.0]) @ q2.T  # singular only up to rounding
+    cof = np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(b, i, 0), j, 1))
+                     for j in range(3)] for i in range(3)])
+    np.testing.assert_allclose(dd.grad(np.linalg.det)(b), cof, atol=1e-13)
+    np.testing.assert_allclose(dd.jacobian(np.linalg.det)(b), cof, atol=1e-13)
+    # rank n - 2: the adjugate is zero
+    np.testing.assert_allclose(dd.grad(np.linalg.det)(np.ones((3, 3))), 0, atol=1e-14)
+    dd.check_rule(np.linalg.det, a + 0j, order=1)

@@ -2,6 +2,7 @@
 #4 keepdims shapes) and the sweep over axis, keepdims, ddof, dtype and complex inputs."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +13,11 @@ rng = np.random.default_rng(15)
 
 REDUCTIONS = {
     "sum": np.sum, "mean": np.mean, "var": np.var, "std": np.std, "max": np.max,
-    "min": np.min, "prod": np.prod,
+    "min": np.min, "prod": np.prod, "ptp": np.ptp, "median": np.median,
+    "average": np.average, "nansum": np.nansum, "nanmean": np.nanmean, "nanvar": np.nanvar,
+    "nanstd": np.nanstd, "nanmax": np.nanmax, "nanmin": np.nanmin, "nanprod": np.nanprod,
+    "nanmedian": np.nanmedian, "quantile": lambda x, **kw: np.quantile(x, 0.3, **kw),
+    "nanpercentile": lambda x, **kw: np.nanpercentile(x, [20, 70], **kw),
 }
 AXES = {1: [None, 0, -1, (0,)], 2: [None, 0, 1, -1, (0, 1), (1, 0)],
         3: [None, 0, 1, 2, (0, 2), (1, 2), (0, 1, 2)]}
@@ -101,7 +106,8 @@ def test_every_axis_and_keepdims_against_numpy(name, nd, axis, keep):
     dd.check_rule(f, x, batch=2)
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "prod"])
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "prod", "average", "nansum",
+                                  "nanmean", "nanvar", "nanstd", "nanprod"])
 @pytest.mark.parametrize("axis, keep", list(itertools.product([None, 0, (0, 1)], [False, True])))
 def test_complex_input_against_numpy(name, axis, keep):
     f = lambda v: REDUCTIONS[name](v, axis=axis, keepdims=keep)
@@ -160,9 +166,101 @@ def test_float32_keeps_its_dtype(name):
 
 
 @pytest.mark.parametrize("name", list(REDUCTIONS))
+def test_nan_entries_along_every_axis(name):
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    x[1, 2] = x[0, 0] = np.nan
+    for axis in (None, 0, 1):
+        f = lambda v, axis=axis: REDUCTIONS[name](v, axis=axis)
+        with np.errstate(all="ignore"):
+            expected = f(x)
+            y = dd.jvp(f, (x,), (np.ones_like(x),))[0]
+        np.testing.assert_allclose(y, expected, rtol=1e-14)
+        if name.startswith("nan"):
+            g = dd.grad(lambda v, f=f: np.sum(f(v)))(x)
+            np.testing.assert_array_equal(g[np.isnan(x)], 0.0)
+
+
+@pytest.mark.parametrize("name", list(REDUCTIONS))
 def test_reverse_against_forward_on_stacks(name):
     x = rng.uniform(0.5, 2.0, (2, 3, 4))
     f = lambda v: REDUCTIONS[name](v, axis=(0, 2))
     J = dd.jacobian(f)(x)
-    w = rng.standard_normal(3)
-    np.testing.assert_allclose(dd.vjp(f, x)[1](w), np.tensordot(w, J, axes=1), rtol=1e-13)
+    w = rng.standard_normal(np.shape(f(x)))
+    np.testing.assert_allclose(dd.vjp(f, x)[1](w), np.tensordot(w, J, axes=w.ndim), rtol=1e-13)
+
+
+POSITIONAL = [
+    (np.sum, (1, np.float64, None, True)), (np.mean, (0, np.float64, None, True)),
+    (np.var, (1, None, None, 1, True)), (np.std, (0, None, None, 1, True)),
+    (np.prod, (1, None, None, True)), (np.max, (1, None, True)), (np.min, (0, None, True)),
+    (np.cumsum, (1, np.float64)), (np.cumprod, (0, None)),
+]
+
+
+@pytest.mark.parametrize("f, args", POSITIONAL)
+def test_positional_arguments_in_numpys_order(f, args):
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    y = dd.jvp(lambda v: f(v, *args), (x,), (x,))[0]
+    np.testing.assert_allclose(y, f(x, *args), rtol=1e-14)
+    assert np.shape(y) == np.shape(f(x, *args))
+
+
+WHERE = rng.uniform(size=(3, 4)) > 0.3
+
+
+@pytest.mark.parametrize("f, kw", [
+    (np.sum, dict(where=WHERE)), (np.sum, dict(initial=2.5, axis=0)),
+    (np.mean, dict(where=WHERE, axis=1)), (np.var, dict(where=WHERE, axis=1, ddof=1)),
+    (np.std, dict(where=WHERE)), (np.prod, dict(where=WHERE, axis=0, initial=0.5)),
+    (np.max, dict(where=WHERE, initial=-1.0, axis=1)), (np.min, dict(initial=0.7, axis=0)),
+    (np.var, dict(correction=1, axis=0)), (np.std, dict(mean=np.ones((1, 4)), axis=0)),
+])
+def test_where_initial_and_correction_keywords(f, kw):
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    g = lambda v: f(v, **kw)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(dd.jvp(g, (x,), (x,))[0], g(x), rtol=1e-14)
+    dd.check_rule(g, x)
+    if "where" in kw:  # entries outside the mask carry no derivative
+        grad = dd.grad(lambda v: np.sum(g(v)))(x)
+        np.testing.assert_array_equal(grad[~np.broadcast_to(WHERE, x.shape)], 0.0)
+
+
+def test_out_is_refused_by_name_and_where_without_initial_as_numpy():
+    x = rng.uniform(size=3)
+    for f in (np.sum, np.mean, np.var, np.std, np.prod, np.max, np.cumsum, np.cumprod):
+        with pytest.raises(TypeError, match=f"np.{f.__name__}.*out="):
+            dd.grad(lambda v, f=f: np.sum(f(v, out=np.zeros(()))))(x)
+    with pytest.raises(ValueError, match="initial"):
+        dd.grad(lambda v: np.max(v, where=v > 0.5))(x)
+
+
+def test_methods():
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    for method, f in (("var", np.var), ("std", np.std), ("ptp", np.ptp)):
+        for kw in ({}, {"axis": 1}, {"axis": 0, "keepdims": True}):
+            got = dd.jacobian(lambda v, m=method, kw=kw: getattr(v, m)(**kw))(x)
+            np.testing.assert_allclose(got, dd.jacobian(lambda v, f=f, kw=kw: f(v, **kw))(x),
+                                       rtol=1e-15)
+    np.testing.assert_allclose(dd.jacobian(lambda v: v.cumsum(axis=1))(x),
+                               dd.jacobian(lambda v: np.cumsum(v, axis=1))(x), rtol=1e-15)
+    np.testing.assert_allclose(dd.jacobian(lambda v: v.cumprod())(x),
+                               dd.jacobian(np.cumprod)(x), rtol=1e-15)
+    np.testing.assert_allclose(dd.grad(lambda v: v.take([1, 5]).sum())(x),
+                               dd.grad(lambda v: np.take(v, [1, 5]).sum())(x), rtol=1e-15)
+    d = dd.Dual(np.array([3.0, 1.0, 2.0]), np.array([30.0, 10.0, 20.0]))
+    assert d.argsort().tolist() == [1, 2, 0] and d.argmax() == 0 and d.argmin() == 1
+    assert d.sort() is None
+    np.testing.assert_array_equal(d.primal, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(d.tangent, [10.0, 20.0, 30.0])
+
+
+def test_a_nan_extremum_takes_its_derivative_from_the_nan_entries_without_warning():
+    x = np.array([[1.0, np.nan, 3.0], [2.0, 0.5, 4.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        J = dd.jacobian(lambda v: np.max(v, axis=1))(x)
+        g = dd.grad(np.min)(x)
+    np.testing.assert_array_equal(J[0], [[0, 1, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(J[1], [[0, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(g, [[0, 1, 0], [0, 0, 0]])

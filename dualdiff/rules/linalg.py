@@ -3,8 +3,8 @@
 Primitives (each with the reason it is one):
 
 - ``matmul``, ``solve``: BLAS and LAPACK speed; their rules are products and solves again.
-- ``det``, ``logdet`` (for ``slogdet``): Jacobi's formula ``d det A = det A tr(A^{-1} dA)``
-  through ``solve`` is exact where an expansion in entries would cancel.
+- ``det``, ``logdet`` (for ``slogdet``): Jacobi's formula ``d det A = tr(adj(A) dA)`` is exact
+  where an expansion in entries would cancel.
 - ``eigh``, ``eigvalsh``, ``eig``, ``eigvals``, ``svd``, ``svdvals``, ``cholesky``, ``qr``,
   ``pinv``: LAPACK computes them; no finite composition of other primitives does.  A
   decomposition with several results is one primitive whose value packs them into one array
@@ -37,20 +37,22 @@ Gauges and conventions (tested):
   of a complement: they have no derivative).
 - ``qr``: ``mode="complete"`` of a tall matrix is refused for the same reason; a wide matrix
   factors its leading square block and ``R``'s remaining columns are ``Q^H A_2``.
+- ``det``: the adjugate ``adj(A)^T`` (from the SVD) is its gradient, at singular matrices
+  too; under a nested derivative ``det A A^{-T}`` through ``solve`` (``A`` invertible).
 - ``slogdet``: the sign of a real determinant is piecewise constant (derivative 0); of a
   complex one ``exp(i arg det)``, differentiated.
 - ``norm``: 0 at a zero vector (the gradient of every norm is taken as 0 there); ``ord=0``
   counts nonzeros (derivative 0).
 """
 
-from collections import namedtuple
+from operator import itemgetter
 
 import numpy as np
 
 from ..core import WRAPPERS, expand, ndim, new_level, normalize_axis, shape, strip
 from ..primitive import Custom, unbroadcast
-from ..registry import PRIMAL_FUNCTIONS, implements, register
-from .contractions import canonical_subscripts, einsum_p, real_adjoint
+from ..registry import PRIMAL_FUNCTIONS, UFUNCS, implements, register
+from .contractions import canonical_subscripts, cross, einsum_p, real_adjoint, tensordot
 from .elementwise import absolute, conj, exp, imag, multiply, real, sqrt
 from .reductions import amax, amin, sum_p
 from .structure import (
@@ -66,11 +68,21 @@ from .structure import (
     zeros_like,
 )
 
-SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")
-EighResult = namedtuple("EighResult", "eigenvalues eigenvectors")
-EigResult = namedtuple("EigResult", "eigenvalues eigenvectors")
-SVDResult = namedtuple("SVDResult", "U S Vh")
-QRResult = namedtuple("QRResult", "Q R")
+
+def _result(name, fields):
+    """A tuple with NumPy's field names (``res.eigenvalues``) that, like a plain tuple, is
+    built from one iterable (so tree maps over outputs rebuild it)."""
+    attrs = {f: property(itemgetter(i)) for i, f in enumerate(fields.split())}
+    attrs["__slots__"] = ()
+    attrs["__repr__"] = lambda self: f"{name}({', '.join(map(repr, self))})"
+    return type(name, (tuple,), attrs)
+
+
+SlogdetResult = _result("SlogdetResult", "sign logabsdet")
+EighResult = _result("EighResult", "eigenvalues eigenvectors")
+EigResult = _result("EigResult", "eigenvalues eigenvectors")
+SVDResult = _result("SVDResult", "U S Vh")
+QRResult = _result("QRResult", "Q R")
 
 
 # --- helpers on stacks of matrices -----------------------------------------------------
@@ -112,12 +124,17 @@ def _diag_embed(v):
     return expand_dims(v, -1) * _eye(v)
 
 
-def _square(a, name):
-    s = shape(a)
-    if len(s) < 2:
-        raise np.linalg.LinAlgError(f"{len(s)}-dimensional array given. Array must be at least "
-                                    "two-dimensional")
-    if s[-1] != s[-2]:
+def _matrix(a):
+    """NumPy's error for an argument that is not a (stack of) matrices."""
+    if ndim(a) < 2:
+        raise np.linalg.LinAlgError(f"{ndim(a)}-dimensional array given. Array must be at "
+                                    "least two-dimensional")
+
+
+def _square(a):
+    """NumPy's error for an argument that is not a (stack of) square matrices."""
+    _matrix(a)
+    if shape(a)[-1] != shape(a)[-2]:
         raise np.linalg.LinAlgError("Last 2 dimensions of the array must be square")
 
 
@@ -294,7 +311,7 @@ def matrix_power(a, n):
     ``inv``; ``n = 0`` the identity (derivative 0)."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError("exponent must be an integer")
-    _square(a, "matrix_power")
+    _square(a)
     if n == 0:
         return zeros_like(a) + _eye(a)
     if n < 0:
@@ -355,7 +372,7 @@ solve = register(
 
 def inv(a):
     """``np.linalg.inv`` as ``solve(a, I)`` (stacks too)."""
-    _square(a, "inv")
+    _square(a)
     return solve(a, _eye(a))
 
 
@@ -369,12 +386,41 @@ def _times_inv_T(a, g):
     return [real_adjoint(reshape(g, shape(g) + (1, 1)) * _mT(inv(a)), a)]
 
 
-#: Jacobi's formula, in ``solve``: ``d det A = det A tr(A^{-1} dA)``; stacks too.
-det = register(Custom(
-    "det", lambda a: np.linalg.det(a),
-    lambda primals, tangents, out, batch: out * _trace_solve(primals[0], tangents[0]),
-    lambda out_bar, primals, out, wants: _times_inv_T(primals[0], out_bar * out),
-))
+def _adjugate(a):
+    """``adj(A) = det(A) A^{-1}`` of a plain (stack of) matrices, from the SVD
+    ``A = U S V^H``: ``det(U) det(V^H) V diag(prod_{j != i} s_j) U^H``, with no division, so
+    it is exact to rounding at singular matrices too (``rank n - 1``: not zero)."""
+    u, s, vh = np.linalg.svd(a)
+    one = np.ones_like(s[..., :1])
+    before = np.cumprod(np.concatenate([one, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([one, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = before * after  # prod_{j != i} s_j
+    phase = np.linalg.det(u) * np.linalg.det(vh)
+    vs = np.conj(np.swapaxes(vh, -1, -2)) * others[..., None, :]
+    return phase[..., None, None] * (vs @ np.conj(np.swapaxes(u, -1, -2)))
+
+
+def _det_jvp(primals, tangents, out, batch):
+    """Jacobi's formula ``d det A = tr(adj(A) dA)``: through the adjugate for a plain ``A``
+    (right at singular matrices), as ``det A tr(A^{-1} dA)`` through ``solve`` when ``A`` is
+    itself differentiated (a nested derivative: ``A`` invertible)."""
+    a, t = primals[0], tangents[0]
+    if type(a) in WRAPPERS:
+        return out * _trace_solve(a, t)
+    return sum_p(_mT(_adjugate(a)) * t, axis=(-2, -1))
+
+
+def _det_vjp(out_bar, primals, out, wants):
+    """``A_bar = out_bar adj(A)^T``."""
+    a = primals[0]
+    if type(a) in WRAPPERS:
+        return _times_inv_T(a, out_bar * out)
+    g = reshape(out_bar, shape(out_bar) + (1, 1))
+    return [real_adjoint(g * _mT(_adjugate(a)), a)]
+
+
+#: Jacobi's formula (see its jvp); stacks too.
+det = register(Custom("det", lambda a: np.linalg.det(a), _det_jvp, _det_vjp))
 
 
 def _logdet_impl(a):
@@ -394,11 +440,11 @@ logdet = register(Custom(
 def slogdet(a):
     """``np.linalg.slogdet``: ``(sign, log|det a|)``.  A real sign is piecewise constant
     (derivative 0); a complex one is ``exp(i arg det a)`` and is differentiated."""
-    _square(a, "slogdet")
+    _square(a)
     ld = logdet(a)
     if _is_complex(a):
-        return SlogdetResult(exp(1j * imag(ld)), real(ld))
-    return SlogdetResult(np.linalg.slogdet(strip(a))[0], ld)
+        return SlogdetResult((exp(1j * imag(ld)), real(ld)))
+    return SlogdetResult((np.linalg.slogdet(strip(a))[0], ld))
 
 
 # --- Hermitian eigenproblems ------------------------------------------------------------
@@ -474,14 +520,14 @@ def eigh(a, UPLO="L"):  # noqa: N803 (NumPy's name)
     >>> bool(np.allclose(g, np.tril(2 * np.outer(v[:, 1], v[:, 1]) - np.diag(v[:, 1] ** 2))))
     True
     """
-    _square(a, "eigh")
+    _square(a)
     w, v = _eig_parts(eigh_p(_hermitian(a, UPLO)), True)
-    return EighResult(w, v)
+    return EighResult((w, v))
 
 
 def eigvalsh(a, UPLO="L"):  # noqa: N803
     """``np.linalg.eigvalsh``: ``dw_i = v_i^H dA v_i`` (any spectrum, see the conventions)."""
-    _square(a, "eigvalsh")
+    _square(a)
     return eigvalsh_p(_hermitian(a, UPLO))
 
 
@@ -532,14 +578,14 @@ eigvals_p = _decomposition("eigvals", lambda a: np.linalg.eigvals(a), _eigvals_j
 def eig(a):
     """``np.linalg.eig``: ``(w, V)`` with ``A V = V diag(w)``; diagonalisable with distinct
     eigenvalues (complex results where NumPy gives them)."""
-    _square(a, "eig")
+    _square(a)
     w, v = _eig_parts(eig_p(a), False)
-    return EigResult(w, v)
+    return EigResult((w, v))
 
 
 def eigvals(a):
     """``np.linalg.eigvals``: ``dw = diag(V^{-1} dA V)``."""
-    _square(a, "eigvals")
+    _square(a)
     return eigvals_p(a)
 
 
@@ -616,17 +662,14 @@ svdvals_p = _decomposition("svdvals", lambda a: np.linalg.svd(a, compute_uv=Fals
                            _svdvals_jvp)
 
 
-def _matrix(a, name):
-    if ndim(a) < 2:
-        raise np.linalg.LinAlgError(f"{ndim(a)}-dimensional array given. Array must be at "
-                                    "least two-dimensional")
-
-
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """``np.linalg.svd``: ``A = U diag(S) Vh``.  Distinct singular values (nonzero where
     ``U`` or ``V`` is not square); ``full_matrices=True`` only for square matrices (the
     extra columns of a non-square one have no derivative): pass ``full_matrices=False``."""
-    _matrix(a, "svd")
+    _matrix(a)
+    if hermitian:
+        _square(a)
+        return _hermitian_svd(a, compute_uv)
     if not compute_uv:
         return svdvals(a)
     m, n = shape(a)[-2:]
@@ -634,12 +677,29 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         raise ValueError("np.linalg.svd(a, full_matrices=True) of a non-square matrix: the "
                          "extra columns of U or Vh are any basis of a complement and have no "
                          "derivative; pass full_matrices=False")
-    return SVDResult(*_svd_parts(svd_p(a), m, n))
+    return SVDResult(_svd_parts(svd_p(a), m, n))
+
+
+def _hermitian_svd(a, compute_uv):
+    """NumPy's ``svd(a, hermitian=True)``, composed from ``eigh`` (lower triangle): the
+    eigenvalues by decreasing magnitude, ``S = |w|``, ``U = V`` and ``Vh = (V sign(w))^H``
+    (reordered by a constant permutation matrix, which multiplies exactly)."""
+    w, v = eigh(a)
+    wp = strip(w)
+    sign = np.sign(wp)
+    order = np.argsort(np.abs(wp), axis=-1)[..., ::-1]
+    perm = _const(w, np.arange(wp.shape[-1])[:, None] == order[..., None, :])
+    s = sum_p(expand_dims(w * _const(w, sign), -1) * perm, axis=(-2,))
+    if not compute_uv:
+        return s
+    u = matmul(v, perm)
+    signs = _const(w, np.take_along_axis(sign, order, axis=-1))
+    return SVDResult((u, s, _mH(u * expand_dims(signs, -2))))
 
 
 def svdvals(x, /):
     """``np.linalg.svdvals``: ``ds_i = Re(u_i^H dA v_i)``."""
-    _matrix(x, "svdvals")
+    _matrix(x)
     return svdvals_p(x)
 
 
@@ -661,7 +721,7 @@ cholesky_p = _decomposition("cholesky", lambda a: np.linalg.cholesky(a), _choles
 def cholesky(a, /, *, upper=False):
     """``np.linalg.cholesky``: ``L`` with ``A = L L^H`` from the lower triangle (``upper``:
     ``L^H``, from the upper triangle)."""
-    _square(a, "cholesky")
+    _square(a)
     l = cholesky_p(_hermitian(a, "U" if upper else "L"))  # noqa: E741
     return _mH(l) if upper else l
 
@@ -696,7 +756,7 @@ def qr(a, mode="reduced"):
     the reduced one).  ``R`` of full rank."""
     if mode not in ("reduced", "complete", "r", "raw"):
         raise ValueError(f"Unrecognized mode '{mode}'")
-    _matrix(a, "qr")
+    _matrix(a)
     m, n = shape(a)[-2:]
     if mode == "raw":
         raise TypeError("np.linalg.qr(mode='raw') is not supported on Duals (Householder "
@@ -713,7 +773,7 @@ def qr(a, mode="reduced"):
         q, r = qr(getitem_p(a, index=(Ellipsis, slice(None), slice(0, m))))
         rest = getitem_p(a, index=(Ellipsis, slice(None), slice(m, None)))
         r = concatenate([r, matmul(_mH(q), rest)], axis=-1)
-    return r if mode == "r" else QRResult(q, r)
+    return r if mode == "r" else QRResult((q, r))
 
 
 def _pinv_jvp(primals, tangents, out, batch, **options):
@@ -732,7 +792,7 @@ pinv_p = _decomposition("pinv", lambda a, **options: np.linalg.pinv(a, **options
 
 def pinv(a, rcond=None, hermitian=False, **kwargs):
     """``np.linalg.pinv``: differentiated where the rank is locally constant."""
-    _matrix(a, "pinv")
+    _matrix(a)
     options = dict(kwargs, hermitian=hermitian)
     if rcond is not None:
         options["rcond"] = rcond
@@ -868,13 +928,13 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002
     """``np.linalg.matrix_norm``: the matrix norm of each matrix of a stack."""
-    _matrix(x, "matrix_norm")
+    _matrix(x)
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
 
 def matrix_transpose(x, /):
     """``np.matrix_transpose``: swap the last two axes."""
-    _matrix(x, "matrix_transpose")
+    _matrix(x)
     return _mT(x)
 
 
@@ -885,6 +945,99 @@ def vecdot(x1, x2, /, *, axis=-1):
     a, b = moveaxis(x1, axis, -1), moveaxis(x2, axis, -1)
     return einsum_p(a, b, subscripts=canonical_subscripts(
         "...i,...i->...", [shape(a), shape(b)]))
+
+
+def _offset_diagonal(x, offset):
+    """``x``'s diagonal ``offset`` over its last two axes (an index: linear)."""
+    m, n = shape(x)[-2:]
+    k = max(0, min(m + min(offset, 0), n - max(offset, 0)))
+    rows = np.arange(k) + max(-offset, 0)
+    return getitem_p(x, index=(Ellipsis, rows, rows + offset))
+
+
+def diagonal(x, /, *, offset=0):
+    """``np.linalg.diagonal``: the diagonal of each matrix of a stack."""
+    _matrix(x)
+    return _offset_diagonal(x, offset)
+
+
+def trace(x, /, *, offset=0, dtype=None):
+    """``np.linalg.trace``: the sum of each matrix's diagonal ``offset``."""
+    _matrix(x)
+    out = sum_p(_offset_diagonal(x, offset), axis=(-1,))
+    return out if dtype is None else out.astype(dtype)
+
+
+def linalg_outer(x1, x2, /):
+    """``np.linalg.outer``: of two vectors only."""
+    if ndim(x1) != 1 or ndim(x2) != 1:
+        raise ValueError("Input arrays must be one-dimensional, but they are "
+                         f"x1.ndim={ndim(x1)} and x2.ndim={ndim(x2)}.")
+    return outer(x1, x2)
+
+
+def linalg_cross(x1, x2, /, *, axis=-1):
+    """``np.linalg.cross``: of 3-vectors only."""
+    if shape(x1)[axis] != 3 or shape(x2)[axis] != 3:
+        raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors, but "
+                         f"they are {shape(x1)[axis]} and {shape(x2)[axis]} dimensional "
+                         "instead.")
+    return cross(x1, x2, axis=axis)
+
+
+def linalg_tensordot(x1, x2, /, *, axes=2):
+    return tensordot(x1, x2, axes=axes)
+
+
+def cond(x, p=None):
+    """``np.linalg.cond``: ``s_max / s_min`` for ``p`` in (None, 2, -2, its inverse for -2),
+    else ``norm(x, p) norm(inv(x), p)``."""
+    _matrix(x)
+    if p in (None, 2, -2):
+        s = svdvals_p(x)
+        big = getitem_p(s, index=(Ellipsis, 0))
+        small = getitem_p(s, index=(Ellipsis, -1))
+        return small / big if p == -2 else big / small
+    return norm(x, p, axis=(-2, -1)) * norm(inv(x), p, axis=(-2, -1))
+
+
+def tensorinv(a, ind=2):
+    """``np.linalg.tensorinv``: ``inv`` of ``a`` reshaped to a square matrix."""
+    s = tuple(shape(a))
+    rows, cols = s[:ind], s[ind:]
+    n = int(np.prod(rows))
+    if n != int(np.prod(cols)):
+        raise ValueError("Invalid ind argument.")
+    return reshape(inv(reshape(a, (n, n))), cols + rows)
+
+
+def tensorsolve(a, b, axes=None):
+    """``np.linalg.tensorsolve``: ``solve`` of ``a`` reshaped to a square matrix."""
+    if axes is not None:
+        nd = ndim(a)
+        moved = [i % nd for i in axes]
+        a = transpose_p(a, axes=tuple(i for i in range(nd) if i not in moved) + tuple(moved))
+    s = tuple(shape(a))
+    out_shape = s[ndim(b):]
+    n = int(np.prod(shape(b)))
+    if int(np.prod(out_shape)) != n:
+        raise np.linalg.LinAlgError("Input arrays must satisfy the requirement "
+                                    "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
+    return reshape(solve(reshape(a, (n, n)), reshape(b, (n,))), out_shape)
+
+
+def matvec(x1, x2, /):
+    """``np.matvec``: ``x1 @ x2`` for stacks of matrices and vectors."""
+    return einsum_p(x1, x2, subscripts=canonical_subscripts(
+        "...ij,...j->...i", [shape(x1), shape(x2)]))
+
+
+def vecmat(x1, x2, /):
+    """``np.vecmat``: ``conj(x1) @ x2`` for stacks of vectors and matrices."""
+    if _is_complex(x1):
+        x1 = conj(x1)
+    return einsum_p(x1, x2, subscripts=canonical_subscripts(
+        "...i,...ij->...j", [shape(x1), shape(x2)]))
 
 
 implements(np.dot)(dot)
@@ -907,17 +1060,27 @@ implements(np.linalg.pinv)(pinv)
 implements(np.linalg.lstsq)(lstsq)
 implements(np.linalg.matrix_power)(matrix_power)
 implements(np.linalg.multi_dot)(multi_dot)
+implements(np.linalg.cond)(cond)
+implements(np.linalg.tensorinv)(tensorinv)
+implements(np.linalg.tensorsolve)(tensorsolve)
 for _name, _fn in [("svdvals", svdvals), ("vector_norm", vector_norm),
                    ("matrix_norm", matrix_norm), ("matrix_transpose", matrix_transpose),
-                   ("vecdot", vecdot)]:
+                   ("vecdot", vecdot), ("diagonal", diagonal), ("trace", trace),
+                   ("outer", linalg_outer), ("cross", linalg_cross),
+                   ("tensordot", linalg_tensordot)]:
     if hasattr(np.linalg, _name):  # NumPy 2
         implements(getattr(np.linalg, _name))(_fn)
 if hasattr(np, "matrix_transpose"):
     implements(np.matrix_transpose)(matrix_transpose)
+for _name, _fn in [("vecdot", vecdot), ("matvec", matvec), ("vecmat", vecmat)]:
+    if isinstance(getattr(np, _name, None), np.ufunc):  # NumPy 2 gufuncs
+        UFUNCS[getattr(np, _name)] = _fn
 PRIMAL_FUNCTIONS.add(np.linalg.matrix_rank)
 
 __all__ = [
-    "cholesky", "det", "dot", "eig", "eigh", "eigvals", "eigvalsh", "inner", "inv", "logdet",
-    "lstsq", "matmul", "matrix_norm", "matrix_power", "multi_dot", "norm", "outer", "pinv",
-    "qr", "slogdet", "solve", "svd", "svdvals", "transposed", "vector_norm",
+    "cholesky", "cond", "det", "diagonal", "dot", "eig", "eigh", "eigvals", "eigvalsh", "inner",
+    "inv", "logdet",
+    "lstsq", "matmul", "matrix_norm", "matrix_power", "matvec", "multi_dot", "norm", "outer",
+    "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "tensorinv", "tensorsolve", "trace",
+    "transposed", "vecdot", "vecmat", "vector_norm",
 ]

@@ -4,13 +4,14 @@ functions composed from them (``mean``, ``var``, ``std``, ``prod``, ``diff``, ``
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
 from ..core import ndim, normalize_axis, shape, shifted_axes, strip
 from ..primitive import Custom, Linear
 from ..registry import implements, register
-from .elementwise import imag, real, sqrt
+from .elementwise import imag, maximum, minimum, real, sqrt
 from .structure import (
     broadcast_to_p,
     concatenate,
@@ -67,7 +68,7 @@ def _extreme_weights(x, out, axis, keepdims):
     xs, os = strip(x), strip(out)
     if not keepdims and axis is not None:
         os = np.expand_dims(os, normalize_axis(axis, np.ndim(xs)))
-    hit = xs == os
+    hit = (xs == os) | (np.isnan(xs) & np.isnan(os))  # a nan extremum: from the nan entries
     return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
@@ -136,14 +137,54 @@ def with_dtype(x, dtype, what="a reduction"):
     return x + np.zeros((), want)
 
 
-def sum(x, axis=None, keepdims=False, dtype=None):  # noqa: A001 (NumPy's name)
+def no_out(out, what):
+    """``out=`` must be None: a reduction on Duals returns its result."""
+    if out is not None:
+        raise TypeError(f"{what} with out= is not supported on Duals (use the returned value)")
+
+
+def _masked(x, where_, fill):
+    """``x`` with the entries outside the ``where=`` mask replaced by the constant ``fill`` (so
+    they carry no derivative), and the mask (``None`` without one)."""
+    if where_ is True or where_ is None:
+        return x, None
+    if isinstance(where_, bool) and not where_:
+        where_ = np.zeros(shape(x), dtype=bool)
+    mask = np.broadcast_to(np.asarray(strip(where_), dtype=bool), shape(x))
+    return where(mask, x, fill), mask
+
+
+def _with_initial(r, initial, combine):
+    return r if initial is None else combine(r, initial)
+
+
+def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):  # noqa: A001
     """``np.sum``: linear, so its tangent is the sum of the tangent."""
-    return sum_p(with_dtype(x, dtype, "np.sum"), axis=axis, keepdims=keepdims)
+    no_out(out, "np.sum")
+    x, _ = _masked(with_dtype(x, dtype, "np.sum"), where, 0.0)
+    return _with_initial(sum_p(x, axis=axis, keepdims=keepdims), initial, operator.add)
 
 
-def mean(x, axis=None, keepdims=False, dtype=None):
+def _counts(x, axis, keepdims, mask, ddof=0):
+    """How many entries each reduction combines, less ``ddof`` (at least 0): a Python number,
+    or an array in ``x``'s real precision (so float32 stays float32)."""
+    if mask is None:
+        return float(builtins.max(_count(x, axis) - ddof, 0))
+    n = np.sum(mask, axis=normalize_axis(axis, ndim(x)), keepdims=keepdims) - ddof
+    return np.maximum(n, 0).astype(_real_dtype(x))
+
+
+def _real_dtype(x):
+    dt = np.result_type(strip(x))
+    return np.finfo(dt).dtype if dt.kind in "fc" else np.dtype(float)
+
+
+def mean(x, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     """``np.mean`` as ``sum(x) / n``."""
-    return sum_p(with_dtype(x, dtype, "np.mean"), axis=axis, keepdims=keepdims) / _count(x, axis)
+    no_out(out, "np.mean")
+    x, mask = _masked(with_dtype(x, dtype, "np.mean"), where, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sum_p(x, axis=axis, keepdims=keepdims) / _counts(x, axis, keepdims, mask)
 
 
 def _abs2(d):
@@ -154,28 +195,44 @@ def _abs2(d):
     return d * d
 
 
-def var(x, axis=None, keepdims=False, ddof=0, dtype=None):
+def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+        correction=None):
     """``np.var``: the mean squared deviation ``sum |x - mean(x)|**2 / (n - ddof)``.
 
     Real for complex ``x`` (as in NumPy; of complex dtype, with zero imaginary part, for a
     complex ``dtype=``); ``n - ddof <= 0`` gives ``inf`` or ``nan`` as in NumPy.
     """
+    no_out(out, "np.var")
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
     x = with_dtype(x, dtype, "np.var")
-    d = x - mean(x, axis=axis, keepdims=True)
+    x, mask = _masked(x, where, 0.0)
+    m = mean_of(x, axis, mask) if mean is None else mean
+    d = _masked(x - m, mask, 0.0)[0]
     total = sum_p(_abs2(d), axis=axis, keepdims=keepdims)
     with np.errstate(divide="ignore", invalid="ignore"):
-        n = float(builtins.max(_count(x, axis) - ddof, 0))
-        return with_dtype(total / n, dtype, "np.var")
+        return with_dtype(total / _counts(x, axis, keepdims, mask, ddof), dtype, "np.var")
 
 
-def std(x, axis=None, keepdims=False, ddof=0, dtype=None):
+def mean_of(x, axis, mask):
+    """The mean over ``axis`` (kept as length 1) of the entries in ``mask`` (all: ``None``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sum_p(x, axis=axis, keepdims=True) / _counts(x, axis, True, mask)
+
+
+def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+        correction=None):
     """``np.std`` as ``sqrt(var)``.
 
     Where the variance is 0 (one element, an axis of length 1, or all entries equal), ``std``
     is not differentiable (it grows like ``|t|`` along any direction); its derivative there is
     taken as 0, the one-sided limit along the directions that keep it 0 (as ``abs`` at 0).
     """
-    return std_from_var(var(x, axis=axis, keepdims=keepdims, ddof=ddof, dtype=dtype))
+    no_out(out, "np.std")
+    return std_from_var(var(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
+                            where=where, mean=mean, correction=correction))
 
 
 def std_from_var(v):
@@ -188,14 +245,22 @@ def std_from_var(v):
     return where(flat, 0.0 * v, sqrt(where(flat, 1.0, v)))
 
 
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    """``np.max``; ties share the derivative equally."""
-    return amax(x, axis=axis, keepdims=keepdims)
+def _extremum(extreme, combine, name):
+    def f(x, axis=None, out=None, keepdims=False, initial=None, where=True):
+        no_out(out, f"np.{name}")
+        if where is not True and initial is None:
+            raise ValueError(f"reduction operation '{name}imum' does not have an identity, so "
+                             "to use a where mask one has to specify 'initial'")
+        x, _ = _masked(x, where, initial)
+        return _with_initial(extreme(x, axis=axis, keepdims=keepdims), initial, combine)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"``np.{name}``; ties share the derivative equally."
+    return f
 
 
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    """``np.min``; ties share the derivative equally."""
-    return amin(x, axis=axis, keepdims=keepdims)
+max = _extremum(amax, maximum, "max")  # noqa: A001 (NumPy's names)
+min = _extremum(amin, minimum, "min")  # noqa: A001
 
 
 def _to_front(x, axis):
@@ -207,13 +272,18 @@ def _to_front(x, axis):
     return reshape_p(x, shape=(math.prod(shape(x)[: len(axes)]),) + shape(x)[len(axes):])
 
 
-def prod(x, axis=None, keepdims=False, dtype=None):
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """``np.prod`` by a tree of pairwise products: exact with zeros, derivatives of any order.
 
     ``log2(n)`` vectorised halvings along the (merged) reduced axes; an odd leftover is padded
     with a one.
     """
-    x0 = x = with_dtype(x, dtype, "np.prod")
+    no_out(out, "np.prod")
+    x0 = x = _masked(with_dtype(x, dtype, "np.prod"), where, 1.0)[0]
+    return _with_initial(_tree_prod(x, x0, axis, keepdims), initial, operator.mul)
+
+
+def _tree_prod(x, x0, axis, keepdims):
     x = _to_front(x, axis)
     while shape(x)[0] != 1:
         n = shape(x)[0]
@@ -227,8 +297,9 @@ def prod(x, axis=None, keepdims=False, dtype=None):
     return _keep(reshape(x, shape(x)[1:]), x0, axis, keepdims)
 
 
-def cumsum(x, axis=None, dtype=None):
+def cumsum(x, axis=None, dtype=None, out=None):
     """``np.cumsum``: linear (its transpose is the reversed cumulative sum)."""
+    no_out(out, "np.cumsum")
     x = with_dtype(x, dtype, "np.cumsum")
     if axis is None:
         x, axis = ravel(x), 0
@@ -296,7 +367,7 @@ cumprod_p = register(Custom("cumprod", lambda x, axis: np.cumprod(x, axis=axis),
                             _cumprod_vjp))
 
 
-def cumprod(x, axis=None, dtype=None):
+def cumprod(x, axis=None, dtype=None, out=None):
     """``np.cumprod``; its derivative is a scan of products, exact where entries are 0.
 
     Examples
@@ -307,11 +378,36 @@ def cumprod(x, axis=None, dtype=None):
            [0., 2., 0.],
            [0., 6., 0.]])
     """
+    no_out(out, "np.cumprod")
     x = with_dtype(x, dtype, "np.cumprod")
     if axis is None:
         x, axis = ravel(x), 0
     (axis,) = normalize_axis(axis, ndim(x))
     return cumprod_p(x, axis=axis)
+
+
+def _cumulative(scan, neutral, name):
+    def f(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        if axis is None:
+            if ndim(x) > 1:
+                raise ValueError("For arrays which have more than one dimension ``axis`` "
+                                 "argument is required.")
+            axis = 0
+        r = scan(x, axis=axis, dtype=dtype, out=out)
+        if not include_initial:
+            return r
+        (ax,) = normalize_axis(axis, ndim(r))
+        start = np.full(_kept_shape(r, ax), neutral, dtype=np.result_type(strip(r)))
+        return concatenate([start, r], axis=ax)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = (f"``np.{name}`` (NumPy 2's array-API scan): ``np.{scan.__name__}`` along "
+                 f"``axis``, with a leading {neutral:g} when ``include_initial``.")
+    return f
+
+
+cumulative_sum = _cumulative(cumsum, 0.0, "cumulative_sum")
+cumulative_prod = _cumulative(cumprod, 1.0, "cumulative_prod")
 
 
 def diff(x, n=1, axis=-1):
@@ -347,10 +443,14 @@ implements(np.max, np.amax)(max)
 implements(np.min, np.amin)(min)
 implements(np.cumsum)(cumsum)
 implements(np.cumprod)(cumprod)
+if hasattr(np, "cumulative_sum"):  # NumPy >= 2.1
+    implements(np.cumulative_sum)(cumulative_sum)
+    implements(np.cumulative_prod)(cumulative_prod)
 implements(np.diff)(diff)
 implements(np.trace)(trace)
 
 __all__ = [
-    "amax", "amin", "cumprod", "cumprod_p", "cumsum", "cumsum_p", "diff", "max", "mean", "min",
+    "amax", "amin", "cumprod", "cumprod_p", "cumsum", "cumsum_p", "cumulative_prod",
+    "cumulative_sum", "diff", "max", "mean", "min",
     "prod", "std", "sum", "sum_p", "trace", "var",
 ]

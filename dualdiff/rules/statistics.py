@@ -31,7 +31,6 @@ from . import reductions
 from .elementwise import clip, conj, imag, real, sqrt
 from .linalg import matmul
 from .reductions import (
-    _abs2,
     _count,
     _kept_shape,
     _to_front,
@@ -41,6 +40,7 @@ from .reductions import (
     cumsum,
     diff,
     mean,
+    no_out,
     prod,
     std_from_var,
     sum_p,
@@ -59,6 +59,8 @@ from .structure import (
     where,
 )
 
+where_ = where  # for the functions whose ``where=`` keyword shadows it
+
 # --- rearrangements: sort and partition -----------------------------------------------------
 
 
@@ -74,23 +76,27 @@ def _along(idx, axis):
     return tuple(out)
 
 
-def _tie_groups(out, axis):
+def _tie_groups(out, axis, is_sorted=False):
     """Which entries of ``out`` are equal along ``axis``: ``(ids, counts)`` with one global id
-    per group of equal values (``None`` when all are distinct, the common case)."""
+    per group of equal values (``None`` when all are distinct, the common case).  Equal values
+    are adjacent when ``out`` is sorted along ``axis``; otherwise they are brought together.
+
+    (Written without assignments into arrays, so that dd.jit can stage it.)
+    """
     o = np.moveaxis(out, axis, -1)
     if o.size == 0:
         return None
-    order = np.argsort(o, axis=-1, kind="stable")
-    s = np.take_along_axis(o, order, -1)
-    new = np.ones(s.shape, dtype=bool)
-    new[..., 1:] = s[..., 1:] != s[..., :-1]
-    if new.all():
+    order = None if is_sorted else np.argsort(o, axis=-1)
+    s = o if is_sorted else np.take_along_axis(o, order, -1)
+    first = np.ones(s.shape[:-1] + (1,), dtype=bool)
+    new = np.concatenate([first, s[..., 1:] != s[..., :-1]], axis=-1)
+    if np.all(new):
         return None
-    ids_sorted = (np.cumsum(new.reshape(-1)) - 1).reshape(s.shape)
-    ids = np.empty_like(ids_sorted)
-    np.put_along_axis(ids, order, ids_sorted, -1)
+    ids = np.reshape(np.cumsum(np.ravel(new)) - 1, s.shape)
+    if order is not None:
+        ids = np.take_along_axis(ids, np.argsort(order, axis=-1), -1)
     ids = np.moveaxis(ids, -1, axis)
-    return ids, np.bincount(ids.reshape(-1))[ids].astype(float)
+    return ids, np.bincount(np.ravel(ids))[ids].astype(float)
 
 
 def _share(t, ties, batch):
@@ -104,14 +110,14 @@ def _share(t, ties, batch):
     return getitem_p(sums, index=index) / counts
 
 
-def _rearrangement(name, impl, permutation):
+def _rearrangement(name, impl, permutation, is_sorted):
     """A primitive ``out = x`` rearranged along ``axis``; ``permutation(x, out, axis, **params)``
     gives the source index of every entry of ``out`` (on plain values)."""
 
     def plan(x, out, axis, params):
         xs, os = strip(x), strip(out)
         perm = permutation(xs, os, axis, **params)
-        return perm, _tie_groups(os, axis)
+        return perm, _tie_groups(os, axis, is_sorted)
 
     def jvp(primals, tangents, out, batch, axis, **params):
         perm, ties = plan(primals[0], out, axis, params)
@@ -121,28 +127,30 @@ def _rearrangement(name, impl, permutation):
 
     def vjp(out_bar, primals, out, wants, axis, **params):
         perm, ties = plan(primals[0], out, axis, params)
-        inverse = np.argsort(perm, axis=axis)
+        inverse = np.argsort(perm, axis=axis)  # (a sort, not a scatter: dd.jit stages it)
         return [getitem_p(_share(out_bar, ties, None), index=_along(inverse, axis))]
 
     return register(Custom(name, impl, jvp, vjp))
 
 
+# (no stable sorts: equal values may come from any of their places, as ties share anyway)
+
+
 def _sort_permutation(x, out, axis):
-    return np.argsort(x, axis=axis, kind="stable")
+    return np.argsort(x, axis=axis)
 
 
 def _partition_permutation(x, out, axis, kth):
     # the entries of ``out`` matched to those of ``x`` by rank: the k-th smallest of ``out`` is
     # the k-th smallest of ``x`` (np.partition's arrangement is its own; this recovers it)
-    perm = np.empty(x.shape, dtype=np.intp)
-    np.put_along_axis(perm, np.argsort(out, axis=axis, kind="stable"),
-                      np.argsort(x, axis=axis, kind="stable"), axis)
-    return perm
+    rank_of_out = np.argsort(np.argsort(out, axis=axis), axis=axis)
+    return np.take_along_axis(np.argsort(x, axis=axis), rank_of_out, axis)
 
 
-sort_p = _rearrangement("sort", lambda x, axis: np.sort(x, axis=axis), _sort_permutation)
+sort_p = _rearrangement("sort", lambda x, axis: np.sort(x, axis=axis), _sort_permutation, True)
 partition_p = _rearrangement(
-    "partition", lambda x, axis, kth: np.partition(x, kth, axis=axis), _partition_permutation
+    "partition", lambda x, axis, kth: np.partition(x, kth, axis=axis), _partition_permutation,
+    False,
 )
 
 
@@ -193,8 +201,7 @@ def _indices(indices, what):
 
 def take(a, indices, axis=None, out=None, mode="raise"):
     """``np.take``: a selection (``mode`` ``'raise'``, ``'wrap'`` or ``'clip'``)."""
-    if out is not None:
-        raise TypeError("np.take with out= is not supported on Duals")
+    no_out(out, "np.take")
     idx = _indices(indices, "np.take")
     a, axis = _axis_or_flat(a, axis)
     n = shape(a)[axis]
@@ -234,8 +241,7 @@ def take_along_axis(arr, indices, axis=-1):
 
 def ptp(a, axis=None, out=None, keepdims=False):
     """``np.ptp``: ``max - min`` (ties share, as in ``max``)."""
-    if out is not None:
-        raise TypeError("np.ptp with out= is not supported on Duals")
+    no_out(out, "np.ptp")
     return amax(a, axis=axis, keepdims=keepdims) - amin(a, axis=axis, keepdims=keepdims)
 
 
@@ -300,7 +306,7 @@ def _lerp(a, b, gamma):
     return where(gamma >= 0.5, b - d * (1.0 - gamma), a + d * gamma)
 
 
-def _order_statistic(a, axis, keepdims, skip_nan, q, pick, combine, name):
+def _order_statistic(a, axis, keepdims, skip_nan, q, pick, combine, name, weak=True):
     """Sort ``a`` over ``axis`` and combine the order statistics that ``pick(n, q)`` names.
 
     With ``skip_nan``, ``n`` counts the non-nan entries of each slice (nans sort last, so they
@@ -318,6 +324,8 @@ def _order_statistic(a, axis, keepdims, skip_nan, q, pick, combine, name):
     else:
         counts = np.sum(~np.isnan(plain), axis=0) if skip_nan else n
         prev, nxt, gamma = pick(counts, qb)
+        if gamma is not None and weak and plain.dtype.kind == "f":
+            gamma = gamma.astype(plain.dtype)  # as NumPy: a Python q keeps float32 float32
         out = combine(_gather(s, prev, qs), _gather(s, nxt, qs), gamma)
         if np.iscomplexobj(plain):
             missing = np.zeros(rest, dtype=bool)
@@ -350,17 +358,17 @@ def _quantile_combine(a, b, gamma):
 
 def _quantile(a, q, axis, method, keepdims, skip_nan, name, out=None, weights=None,
               interpolation=None):
-    if out is not None:
-        raise TypeError(f"np.{name} with out= is not supported on Duals")
+    no_out(out, f"np.{name}")
     if weights is not None:
         raise TypeError(f"np.{name} with weights= is not supported on Duals")
     if interpolation is not None:
         method = interpolation
     if np.iscomplexobj(strip(a)):
         raise TypeError("a must be an array of real numbers")
+    weak = isinstance(q, (int, float))
     q = _checked_q(q, 100 if "percentile" in name else 1, f"np.{name}")
     pick = lambda n, qb: _positions(n, qb, method)
-    return _order_statistic(a, axis, keepdims, skip_nan, q, pick, _quantile_combine, name)
+    return _order_statistic(a, axis, keepdims, skip_nan, q, pick, _quantile_combine, name, weak)
 
 
 def _quantile_function(name, skip_nan, doc):
@@ -407,8 +415,7 @@ def _median_combine(a, b, gamma):
 
 
 def _median(a, axis, keepdims, skip_nan, out, name):
-    if out is not None:
-        raise TypeError(f"np.{name} with out= is not supported on Duals")
+    no_out(out, f"np.{name}")
     return _order_statistic(a, axis, keepdims, skip_nan, 0.0, _middle, _median_combine, name)
 
 
@@ -442,98 +449,82 @@ def _without_nan(a, fill):
     return where(mask, fill, a), ~mask
 
 
-def _no_out(out, name):
-    if out is not None:
-        raise TypeError(f"np.{name} with out= is not supported on Duals")
+def _kept(mask, where_):
+    """The entries a ``nan*`` reduction combines: not nan, and in the ``where=`` mask."""
+    return mask if where_ is True else mask & np.asarray(strip(where_), dtype=bool)
 
 
-def nansum(a, axis=None, dtype=None, out=None, keepdims=False):
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """``np.nansum``: the sum with nan entries taken as 0."""
-    _no_out(out, "nansum")
-    return reductions.sum(_without_nan(a, 0.0)[0], axis=axis, keepdims=keepdims, dtype=dtype)
+    return reductions.sum(_without_nan(a, 0.0)[0], axis, dtype, out, keepdims, initial, where)
 
 
-def nanprod(a, axis=None, dtype=None, out=None, keepdims=False):
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """``np.nanprod``: the product with nan entries taken as 1."""
-    _no_out(out, "nanprod")
-    return prod(_without_nan(a, 1.0)[0], axis=axis, keepdims=keepdims, dtype=dtype)
+    return prod(_without_nan(a, 1.0)[0], axis, dtype, out, keepdims, initial, where)
 
 
 def nancumsum(a, axis=None, dtype=None, out=None):
     """``np.nancumsum``: the cumulative sum with nan entries taken as 0."""
-    _no_out(out, "nancumsum")
-    return cumsum(_without_nan(a, 0.0)[0], axis=axis, dtype=dtype)
+    return cumsum(_without_nan(a, 0.0)[0], axis=axis, dtype=dtype, out=out)
 
 
 def nancumprod(a, axis=None, dtype=None, out=None):
     """``np.nancumprod``: the cumulative product with nan entries taken as 1."""
-    _no_out(out, "nancumprod")
-    return cumprod(_without_nan(a, 1.0)[0], axis=axis, dtype=dtype)
+    return cumprod(_without_nan(a, 1.0)[0], axis=axis, dtype=dtype, out=out)
 
 
-def _nan_count(kept, axis, keepdims):
-    return np.sum(kept, axis=axis, keepdims=keepdims).astype(float)
+def _empty_slices(kept, axis, message):
+    if np.any(np.sum(kept, axis=normalize_axis(axis, np.ndim(kept))) == 0):
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
-def nanmean(a, axis=None, dtype=None, out=None, keepdims=False):
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     """``np.nanmean``: the mean of the non-nan entries (nan, with NumPy's warning, where there
     are none)."""
-    _no_out(out, "nanmean")
     b, kept = _without_nan(a, 0.0)
-    n = _nan_count(kept, axis, keepdims)
-    if np.any(n == 0):
-        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return sum_p(b, axis=axis, keepdims=keepdims) / n
+    kept = _kept(kept, where)
+    _empty_slices(kept, axis, "Mean of empty slice")
+    return mean(b, axis, dtype, out, keepdims, where=kept)
 
 
-def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+           mean=None, correction=None):
     """``np.nanvar``: ``sum |x - nanmean|**2 / (n - ddof)`` over the non-nan entries."""
-    _no_out(out, "nanvar")
     b, kept = _without_nan(a, 0.0)
-    n = _nan_count(kept, axis, True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = sum_p(b, axis=axis, keepdims=True) / n
-    d = where(kept, b - m, 0.0)
-    dof = np.maximum(n - ddof, 0.0)
-    if np.any(dof == 0):
+    kept = _kept(kept, where)
+    n = np.sum(kept, axis=normalize_axis(axis, np.ndim(kept)))
+    if np.any(n - (ddof if correction is None else correction) <= 0):
         warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = sum_p(_abs2(d), axis=axis, keepdims=True) / dof
-    return v if keepdims else _drop_axes(v, a, axis)
+    return reductions.var(b, axis, dtype, out, ddof, keepdims, where=kept, mean=mean,
+                          correction=correction)
 
 
-def _drop_axes(v, a, axis):
-    axes = normalize_axis(axis, ndim(a))
-    return reshape_p(v, shape=tuple(n for i, n in enumerate(shape(a)) if i not in axes))
-
-
-def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+           mean=None, correction=None):
     """``np.nanstd``: ``sqrt(nanvar)``, with the ``std`` convention where the variance is 0."""
-    return std_from_var(nanvar(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
-                               keepdims=keepdims))
+    return std_from_var(nanvar(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean,
+                               correction=correction))
 
 
 def _nan_extreme(extreme, fill, name):
-    def f(a, axis=None, out=None, keepdims=False):
-        _no_out(out, name)
-        mask = np.isnan(strip(a))
-        if not np.any(mask):
-            return extreme(a, axis=axis, keepdims=keepdims)
-        r = extreme(where(mask, fill, a), axis=axis, keepdims=keepdims)
-        empty = np.all(mask, axis=axis, keepdims=keepdims)
-        if np.any(empty):
-            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
-            r = where(empty, np.nan, r)
-        return r
+    def f(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+        b, kept = _without_nan(a, fill)
+        kept = _kept(kept, where)
+        if initial is None:
+            _empty_slices(kept, axis, "All-NaN slice encountered")
+            empty = ~np.any(kept, axis=normalize_axis(axis, np.ndim(kept)), keepdims=keepdims)
+            r = extreme(b, axis, out, keepdims, fill, kept)
+            return where_(empty, np.nan, r) if np.any(empty) else r
+        return extreme(b, axis, out, keepdims, initial, kept)
 
-    f.__name__ = name
+    f.__name__ = f.__qualname__ = name
     f.__doc__ = f"``np.{name}``: the extremum of the non-nan entries (ties share)."
     return f
 
 
-nanmax = _nan_extreme(amax, -np.inf, "nanmax")
-nanmin = _nan_extreme(amin, np.inf, "nanmin")
+nanmax = _nan_extreme(reductions.max, -np.inf, "nanmax")
+nanmin = _nan_extreme(reductions.min, np.inf, "nanmin")
 
 
 # --- weighted means and second moments ------------------------------------------------------
@@ -545,6 +536,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     Differentiable in ``a`` and in ``weights``; ``returned=True`` also gives ``sum(w)``,
     broadcast to the shape of the average.
     """
+    a, weights = _array(a), _array(weights)
     if weights is None:
         avg = mean(a, axis=axis, keepdims=keepdims)
         scl = float(_count(a, axis))
@@ -561,7 +553,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         if ws[0] != shape(a)[ax]:
             raise ValueError("Length of weights not compatible with specified axis.")
         weights = reshape(weights, [-1 if i == ax else 1 for i in range(ndim(a))])
-        weights = weights * np.ones(shape(a))
+        weights = weights * np.ones(shape(a), dtype=np.result_type(strip(weights)))
     scl = sum_p(weights, axis=axis, keepdims=keepdims)
     if np.any(strip(scl) == 0.0):
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
@@ -590,8 +582,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         if not rowvar and shape(yy)[0] != 1:
             yy = transpose(yy)
         x = concatenate([x, yy], axis=0)
-    if dtype is not None:
-        x = with_dtype(x, dtype, "np.cov")
+    # NumPy computes in at least double precision
+    x = with_dtype(x, np.result_type(strip(x), np.float64) if dtype is None else dtype, "np.cov")
     if ddof is None:
         ddof = 0 if bias else 1
     w = None
@@ -648,7 +640,10 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     sd = sqrt(d)
     c = c / reshape(sd, (-1, 1))
     c = c / reshape(sd, (1, -1))
-    if np.iscomplexobj(strip(c)):
+    plain = strip(c)
+    if np.all(np.abs(np.real(plain)) <= 1) and np.all(np.abs(np.imag(plain)) <= 1):
+        return c  # nothing to clip (the usual case: only rounding can leave [-1, 1])
+    if np.iscomplexobj(plain):
         return clip(real(c), -1, 1) + 1j * clip(imag(c), -1, 1)
     return clip(c, -1, 1)
 
@@ -665,6 +660,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     one-sided ones at the edges (``edge_order``), with NumPy's formulas for uniform spacings
     (scalars) and coordinates (1-d arrays).  Linear in ``f`` (and differentiable in the
     spacing too)."""
+    f = _array(f)
     nd = ndim(f)
     axes = normalize_axis(axis, nd)
     if len(set(axes)) != len(axes):
@@ -678,6 +674,7 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     elif len(varargs) == len(axes):
         spacings = []
         for i, d in enumerate(varargs):
+            d = _array(d)
             if ndim(d) == 0:
                 spacings.append(d)
                 continue
@@ -686,6 +683,8 @@ def gradient(f, *varargs, axis=None, edge_order=1):
             if shape(d)[0] != shape(f)[axes[i]]:
                 raise ValueError("when 1d, distances must match the length of the "
                                  "corresponding dimension")
+            if type(d) not in WRAPPERS and d.dtype.kind in "biu":
+                d = d.astype(float)
             dx = diff(d)
             plain = np.asarray(strip(dx))
             spacings.append(dx[0] if np.all(plain == plain[0]) else dx)
@@ -737,6 +736,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     """``np.trapezoid``: ``sum(d * (y[1:] + y[:-1]) / 2)`` along ``axis``, with ``d`` the
     differences of the sample points ``x`` (or the constant ``dx``); differentiable in ``y``,
     ``x`` and ``dx``."""
+    y, x = _array(y), _array(x)
     nd = ndim(y)
     (axis,) = normalize_axis(axis, nd)
     if x is None:
@@ -760,19 +760,22 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     right; below ``xp[0]`` and from ``xp[-1]`` on it is 0 (``left`` and ``right`` are
     constant values).  ``period`` wraps ``x`` (slope 1) and the knots, as NumPy does.
     """
+    x, xp, fp = _array(x), _array(xp), _array(fp)
+    if np.iscomplexobj(strip(x)) or np.iscomplexobj(strip(xp)):
+        raise TypeError("np.interp: x and xp must be real (only fp may be complex)")
+    fp = with_dtype(fp, np.result_type(strip(fp), np.float64), "np.interp")  # as NumPy
     if period is not None:
         if period == 0:
             raise ValueError("period must be a non-zero value")
         period = abs(period)
-        xp_plain = np.asarray(strip(xp), dtype=float)
-        order = np.argsort(xp_plain % period, kind="stable")
-        xp = getitem(xp, order) % period if type(xp) in WRAPPERS else (xp_plain % period)[order]
-        fp = getitem(fp, order)
-        x = x % period
-        xp = concatenate([xp[-1:] - period, xp, xp[0:1] + period])
-        fp = concatenate([fp[-1:], fp, fp[0:1]])
+        x = _wrap(x, period)
+        order = np.argsort(np.mod(np.real(strip(xp)), period), kind="stable")
+        xp, fp = _wrap(getitem(xp, order), period), getitem(fp, order)
+        xp = concatenate([getitem(xp, slice(-1, None)) - period, xp,
+                          getitem(xp, slice(0, 1)) + period])
+        fp = concatenate([getitem(fp, slice(-1, None)), fp, getitem(fp, slice(0, 1))])
         left = right = None
-    xs, xps = strip(x), np.asarray(strip(xp), dtype=float)
+    xs, xps = strip(x), np.real(strip(xp))
     if ndim(xp) != 1 or ndim(fp) != 1:
         raise ValueError("object too deep for desired array")
     if shape(xp)[0] != shape(fp)[0]:
@@ -806,6 +809,17 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     return _choose(np.isnan(xs), np.nan, out)
 
 
+def _array(z):
+    """A list or tuple as an array (wrappers and arrays unchanged)."""
+    return np.asarray(z) if isinstance(z, (list, tuple)) else z
+
+
+def _wrap(x, period):
+    """``x % period``: slope 1, the value NumPy's ``%`` gives (to rounding)."""
+    plain = strip(x)
+    return x - (plain - np.mod(plain, period))
+
+
 def _choose(cond, a, b):
     """``a`` where ``cond`` else ``b``, by selection (a Python ``if`` for a scalar ``cond``)."""
     if np.ndim(cond) == 0:
@@ -818,7 +832,12 @@ def _choose(cond, a, b):
 def polyval(p, x):
     """``np.polyval`` by Horner's scheme (NumPy's own order of operations): differentiable in
     the coefficients ``p`` (highest degree first) and in ``x``."""
-    y = 0.0 * x if type(x) in WRAPPERS else np.zeros_like(np.asarray(x, dtype=float))
+    p, x = _array(p), _array(x)
+    if type(x) in WRAPPERS:
+        y = 0.0 * x
+    else:
+        xa = np.asarray(x)
+        y = np.zeros_like(xa, dtype=xa.dtype if xa.dtype.kind in "fc" else float)
     for i in range(shape(p)[0]):
         y = y * x + p[i]
     return y

@@ -43,7 +43,7 @@ def jacobian_sparsity(f, argnums=0):
     return pattern
 
 
-def sparse_jacobian(f, sparsity="auto", argnums=0, check=False):
+def sparse_jacobian(f, sparsity="auto", argnums=0, check=False, executor=None):
     """``x -> J`` as a ``scipy.sparse.csr_array`` of shape ``(f(x).size, x.size)``.
 
     The columns of the pattern are coloured so that columns of one colour share no row;
@@ -66,6 +66,9 @@ def sparse_jacobian(f, sparsity="auto", argnums=0, check=False):
     check : bool
         Debug check (off by default): compare each result with one dense JVP along a random
         direction and raise ``ValueError`` if they differ (a pattern missing a non-zero).
+    executor : concurrent.futures.Executor, optional
+        Run the compressed passes (chunks of colours) as tasks of this executor (see
+        :func:`~dualdiff.jacobian`); the pattern is detected and coloured in the caller.
 
     Returns
     -------
@@ -85,7 +88,7 @@ def sparse_jacobian(f, sparsity="auto", argnums=0, check=False):
     """
     from .compressed import SparseJacobian
 
-    return SparseJacobian(f, sparsity, argnums, check)
+    return SparseJacobian(f, sparsity, argnums, check, executor)
 
 
 def hessian_sparsity(f):

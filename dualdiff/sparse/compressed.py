@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from .. import parallel
 from ..core import as_plain, shape
 from ..forward import chunk_size_for, jvp
 from ..reverse import grad, vjp
@@ -122,9 +123,10 @@ class SparseJacobian(_Prepared):
 
     _names = ("Jacobian", "size of f(x), size of x")
 
-    def __init__(self, f, sparsity, argnums, check):
+    def __init__(self, f, sparsity, argnums, check, executor=None):
         super().__init__(f, sparsity, check)
         self.argnums = argnums
+        self.executor = parallel.check_executor(executor)
 
     def _pattern_for(self, g, x):
         return trace(g, x)[0]
@@ -148,7 +150,9 @@ class SparseJacobian(_Prepared):
         g, x = bind_argnums(self.f, args, self.argnums)
         x = as_plain(x, "x")
         self._ensure(g, x, lambda: (math.prod(shape(g(x))), math.prod(shape(x))))
-        if self.mode == "forward":
+        if self.executor is not None:
+            compressed = self._passes_on_executor(args)
+        elif self.mode == "forward":
             compressed = _forward_passes(g, x, self._seeds)
         else:
             compressed = _reverse_passes(g, x, self._seeds)
@@ -156,6 +160,39 @@ class SparseJacobian(_Prepared):
         if self.check:
             _check_against_jvp(g, x, result, "Jacobian")
         return result
+
+
+    def _passes_on_executor(self, args):
+        """The compressed passes as executor tasks: the colours (rows of the seed matrix) in
+        chunks, gathered in order (the same blocks as the serial loop)."""
+        parallel.check_picklable(self.executor, self.f, "f")
+        seeds = self._seeds
+        k = seeds.shape[0]
+        if k == 0:
+            return np.zeros(0)
+        n = seeds.shape[1]
+        step = parallel.chunk_size_for(k, self.executor, cap=chunk_size_for(n))
+        task = _ColourTask(self.f, args, self.argnums, self.mode)
+        starts = list(range(0, k, step))
+        blocks = parallel.map_ordered(
+            self.executor, task, [seeds[s:s + step] for s in starts],
+            lambda block: f"{len(block)} colours of the sparse Jacobian")
+        return np.concatenate(blocks, axis=0)
+
+
+class _ColourTask:
+    """One executor task of a sparse Jacobian: the passes of some colours, from the arguments
+    (a module-level class, so it pickles whenever ``f`` and the arguments do)."""
+
+    def __init__(self, f, args, argnums, mode):
+        self.f, self.args, self.argnums, self.mode = f, args, argnums, mode
+
+    def __call__(self, seeds):
+        g, x = bind_argnums(self.f, self.args, self.argnums)
+        x = as_plain(x, "x")
+        if self.mode == "forward":
+            return _forward_passes(g, x, seeds)
+        return _reverse_passes(g, x, seeds)
 
 
 def _forward_passes(g, x, seeds):
