@@ -29,3 +29,31 @@ def test_batched_setitem_through_separated_advanced_indices():
         y[3, 2:, [1, 3]] = x[0, :4, [0, 1]] * 2
         return y
     dd.check_rule(f, np.random.default_rng(0).standard_normal((5, 6, 4)))
+
+
+@pytest.mark.parametrize(("source", "destination"), [
+    ([0, 1], [-1, 0]), ((0, 1, 2), (2, 0, 1)), ([2, 0], [0, 1]), (0, 2),
+])
+def test_moveaxis_takes_sequences_of_axes(source, destination):
+    # it raised "too many values to unpack" for sequences
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    f = lambda x: np.moveaxis(x, source, destination)
+    np.testing.assert_array_equal(dd.jvp(f, (a,), (a,))[1], np.moveaxis(a, source, destination))
+    dd.check_rule(f, a)
+
+
+def test_moveaxis_refuses_what_numpy_refuses():
+    a = np.ones((2, 3, 4))
+    with pytest.raises(ValueError, match="same number of elements"):
+        dd.jvp(lambda x: np.moveaxis(x, [0, 1], [0]), (a,), (a,))
+    with pytest.raises(ValueError, match="repeated axis"):
+        dd.jvp(lambda x: np.moveaxis(x, [0, 0], [1, 2]), (a,), (a,))
+
+
+def test_column_stack_of_scalars():
+    # np.column_stack(v) of a 1-d v stacks its scalars (1, n); it raised IndexError
+    v = np.array([0.5, -1.0, 2.0])
+    f = lambda x: np.column_stack(x)
+    np.testing.assert_array_equal(dd.jvp(f, (v,), (v,))[1], np.column_stack(v))
+    dd.check_rule(f, v)
+    dd.check_rule(lambda x, y: np.column_stack([x, y]), v, np.ones((3, 2)))

@@ -246,10 +246,17 @@ def swapaxes(x, axis1, axis2):
 
 
 def moveaxis(x, source, destination):
+    """``np.moveaxis``: ``source`` and ``destination`` are axes or sequences of axes."""
     nd = ndim(x)
-    (s,), (d,) = normalize_axis(source, nd), normalize_axis(destination, nd)
-    perm = [i for i in range(nd) if i != s]
-    perm.insert(d, s)
+    src, dst = normalize_axis(source, nd), normalize_axis(destination, nd)
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same number of "
+                         "elements")
+    if len(set(src)) < len(src) or len(set(dst)) < len(dst):
+        raise ValueError("repeated axis in `source` or `destination` argument")
+    perm = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        perm.insert(d, s)
     return transpose(x, perm)
 
 
@@ -867,7 +874,7 @@ def dsplit(x, indices_or_sections):
 
 def column_stack(xs):
     """``np.column_stack``: 1-d inputs become columns."""
-    return concatenate([reshape_p(x, shape=(shape(x)[0], 1)) if ndim(x) < 2 else atleast_2d(x)
+    return concatenate([reshape_p(x, shape=(math.prod(shape(x)), 1)) if ndim(x) < 2 else x
                         for x in xs], axis=1)
 
 
