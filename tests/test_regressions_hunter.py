@@ -57,3 +57,39 @@ def test_column_stack_of_scalars():
     np.testing.assert_array_equal(dd.jvp(f, (v,), (v,))[1], np.column_stack(v))
     dd.check_rule(f, v)
     dd.check_rule(lambda x, y: np.column_stack([x, y]), v, np.ones((3, 2)))
+
+
+def _assign(index, rhs):
+    def f(x):
+        y = x * 1.0
+        y[index] = rhs(x)
+        return y
+    return f
+
+
+@pytest.mark.parametrize(("index", "rhs"), [
+    ([0, 2, 0], lambda x: x[3]),                       # a scalar into a repeated place
+    ([0, 2, 0], lambda x: x[1:] ** 2),                 # only the last write to 0 lands
+    (([0, 0], ), lambda x: x[[0, 0]] + x[3]),          # y[[0, 0]] += x[3]
+])
+def test_reverse_mode_of_assignment_to_repeated_indices(index, rhs):
+    # the tape pulled the cotangent back into every write, also the overwritten ones
+    x = np.array([0.3, -1.2, 0.7, 2.0])
+    f = _assign(index, rhs)
+    w = np.arange(1.0, 5.0)
+    s = lambda x: np.sum(w * f(x))
+    np.testing.assert_allclose(dd.grad(s)(x), dd.jacobian(s)(x), rtol=0, atol=1e-15)
+    dd.check_rule(f, x)
+
+
+def test_reverse_mode_of_assignment_to_repeated_indices_exact():
+    f = _assign([0, 2, 0], lambda x: x[3])
+    s = lambda x: np.sum(np.arange(1.0, 5.0) * f(x))  # = x1 * 2 + x3 * (1 + 3 + 4)
+    assert dd.grad(s)(np.ones(4)).tolist() == [0.0, 2.0, 0.0, 8.0]
+
+
+def test_reverse_mode_of_assignment_to_repeated_places_2d():
+    a = np.random.default_rng(0).standard_normal((3, 4))
+    dd.check_rule(_assign(([0, 0, 1], [1, 1, 2]), lambda x: x[2, :3] * 3), a)
+    dd.check_rule(_assign(([[0], [0]], [1, 1]), lambda x: x[2, :2]), a)
+    dd.check_rule(_assign((1, [0, 0, 3]), lambda x: x[2, :3]), a)

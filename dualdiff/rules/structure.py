@@ -197,10 +197,27 @@ def _set_index_jvp(primals, tangents, out, batch, index):
 
 def _set_index_vjp(out_bar, primals, out, wants, index):
     x, v = primals
-    return [
-        set_index_p(out_bar, 0.0, index=index) if wants[0] else None,
-        unbroadcast(getitem_p(out_bar, index=index), shape(v)) if wants[1] else None,
-    ]
+    v_bar = None
+    if wants[1]:
+        v_bar = getitem_p(out_bar, index=index)
+        landed = _landed(np.shape(strip(x)), index)
+        if landed is not None:
+            v_bar = where(landed, v_bar, 0.0)
+        v_bar = unbroadcast(v_bar, shape(v))
+    return [set_index_p(out_bar, 0.0, index=index) if wants[0] else None, v_bar]
+
+
+def _landed(xshape, index):
+    """Where an index repeats an element (``x[[0, 0]] = v``), only NumPy's last write lands:
+    the mask of the selected places whose write is kept (None if every one is)."""
+    if _is_basic(index):
+        return None
+    selected = np.empty(xshape, dtype=np.int64)[index].shape
+    ids = np.arange(math.prod(selected)).reshape(selected)
+    marker = np.full(xshape, -1, dtype=np.int64)
+    marker[index] = ids
+    kept = marker[index] == ids
+    return None if kept.all() else kept
 
 
 #: ``x`` with ``x[index] = v``, as a new array (the forward and reverse rules are each one
