@@ -93,3 +93,14 @@ def test_reverse_mode_of_assignment_to_repeated_places_2d():
     dd.check_rule(_assign(([0, 0, 1], [1, 1, 2]), lambda x: x[2, :3] * 3), a)
     dd.check_rule(_assign(([[0], [0]], [1, 1]), lambda x: x[2, :2]), a)
     dd.check_rule(_assign((1, [0, 0, 3]), lambda x: x[2, :3]), a)
+
+
+def test_second_derivative_of_gamma_at_a_complex_point_is_refused_clearly():
+    # SciPy has no complex polygamma; its error named the internal ufunc '_zeta'
+    sp = pytest.importorskip("scipy.special")
+    z = 1 + 0.5j
+    assert abs(dd.derivative(sp.loggamma)(z) - sp.digamma(z)) < 1e-15
+    for f in (sp.gamma, sp.loggamma, sp.digamma):
+        with pytest.raises(TypeError, match="polygamma has no complex version"):
+            dd.derivative(dd.derivative(f))(z)
+    assert abs(dd.derivative(sp.digamma)(2.0) - np.pi ** 2 / 6 + 1) < 1e-15
