@@ -125,13 +125,13 @@ def _batched_index(index, batch):
     slice, NumPy puts the advanced axes first, so a leading ``slice(None)`` would land behind
     them; the batch axis is then indexed by an ``arange`` broadcast against them instead.
     """
-    arrays = [i for i in index if isinstance(i, np.ndarray)]
+    arrays = [i for i in index if _is_array(i)]
     if arrays:
-        adv = [isinstance(i, (np.ndarray, int, np.integer)) and not isinstance(i, bool)
+        adv = [_is_array(i) or isinstance(i, (int, np.integer)) and not isinstance(i, bool)
                for i in index]
         first, last = adv.index(True), len(adv) - adv[::-1].index(True)
         if not all(adv[first:last]):
-            depth = len(np.broadcast_shapes(*(a.shape for a in arrays)))
+            depth = len(np.broadcast_shapes(*(shape(a) for a in arrays)))
             return (np.arange(batch).reshape((batch,) + (1,) * depth),) + index
     return (slice(None),) + index
 
@@ -154,8 +154,14 @@ getitem_p = register(
 )
 
 
+def _is_array(i):
+    """An integer-array entry of an index: anything but an int, a slice, ``None`` or ``...``
+    (so also a staged array of dd.jit, which is no ``np.ndarray``)."""
+    return not (i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)))
+
+
 def _is_basic(index):
-    return not any(isinstance(i, np.ndarray) for i in index)
+    return not any(_is_array(i) for i in index)
 
 
 def _index_add_impl(g, index, shape):
