@@ -130,3 +130,15 @@ def test_jit_of_a_gradient_through_assignment_to_repeated_indices():
     for x in (np.array([0.3, -1.2, 0.7, 2.0]), np.array([-0.3, 1.2, -0.7, 2.0])):
         np.testing.assert_allclose(g(x), dd.grad(s)(x), rtol=1e-15)
         np.testing.assert_allclose(g(x), dd.jacobian(s)(x), rtol=1e-15)
+
+
+@pytest.mark.parametrize("f", [
+    lambda a: np.sum(np.linalg.det(a)),                 # its adjoint takes an SVD (a tuple)
+    lambda a: np.sum(np.linalg.qr(a)[1] ** 2),
+    lambda a: np.sum(np.linalg.eigh(a + np.swapaxes(a, -1, -2))[0] ** 3),
+    lambda a: np.sum(np.split(a, 3, axis=-1)[1] ** 2),
+])
+def test_jit_of_gradients_through_functions_of_tuples(f):
+    # dd.jit's constant folding asked np.ndim of a whole tuple on its getitem: ValueError
+    a = np.random.default_rng(0).standard_normal((2, 3, 3)) + 2 * np.eye(3)
+    np.testing.assert_allclose(dd.jit(dd.grad(f))(a), dd.grad(f)(a), rtol=1e-13, atol=1e-14)
