@@ -75,6 +75,29 @@ from .rules import (
     where,
     zeros_like,
 )
+from .rules.elementwise import (
+    angle,
+    around,
+    copysign,
+    deg2rad,
+    degrees,
+    empty,
+    fix,
+    float_power,
+    fmod,
+    heaviside,
+    i0,
+    ldexp,
+    logaddexp2,
+    mod,
+    nan_to_num,
+    ones,
+    rad2deg,
+    radians,
+    remainder,
+    sinc,
+    zeros,
+)
 from .rules.reductions import cumprod, cumulative_prod, cumulative_sum, std, var
 from .rules.statistics import (
     average,
@@ -147,4 +170,10 @@ __all__ = [
     "nanmean", "nanmedian", "nanmin", "nanpercentile", "nanprod", "nanquantile", "nanstd",
     "nansum", "nanvar", "partition", "percentile", "polyval", "ptp", "quantile", "sort", "std",
     "take", "take_along_axis", "trapezoid", "var",
+    # more elementwise functions (issue 15)
+    "angle", "around", "copysign", "deg2rad", "degrees", "fix", "float_power", "fmod",
+    "heaviside", "i0", "ldexp", "logaddexp2", "mod", "nan_to_num", "rad2deg", "radians",
+    "remainder", "sinc",
+    # buffers that hold derivatives (issue 15)
+    "empty", "ones", "zeros",
 ]

@@ -85,6 +85,13 @@ def _entry(name, impl):
     return Supported(name, kind, True, True, True, bool(getattr(impl, "complex", False)), True)
 
 
+def _name(fn, impl):
+    """The name a user types: SciPy's rules carry it (``scipy.special.digamma``, whose ufunc
+    is named ``psi``)."""
+    own = getattr(impl, "name", "")
+    return own if own.startswith("scipy.") else qualified_name(fn)
+
+
 def _value_only(name):
     return Supported(name, "value only", False, False, False, False, False)
 
@@ -131,10 +138,10 @@ def supported(scipy=True):
     import dualdiff  # noqa: PLC0415 (the package imports this module)
 
     entries = {}
-    for uf, impl in UFUNCS.items():
-        entries[qualified_name(uf)] = _entry(qualified_name(uf), impl)
-    for fn, impl in FUNCTIONS.items():
-        entries[qualified_name(fn)] = _entry(qualified_name(fn), impl)
+    for table in (UFUNCS, FUNCTIONS):
+        for fn, impl in table.items():
+            name = _name(fn, impl)
+            entries[name] = _entry(name, impl)
     for name, impl in ROUTED.items():
         entries.setdefault(name, _entry(name, impl))
     implementations = {id(v) for v in FUNCTIONS.values()} | {id(p) for p in PRIMITIVES.values()}
@@ -159,8 +166,10 @@ def _mark(flag):
 
 def markdown(entries=None):
     """The catalogue as Markdown: one table per namespace, one row per set of flags (the
-    README's block, markers included)."""
+    README's block, markers included).  Users' rules are left out: it describes the library.
+    """
     entries = supported() if entries is None else entries
+    entries = [e for e in entries if e.kind != "user"]
     groups = {}
     for e in entries:
         key = "functions without a derivative" if e.kind == "value only" else e.namespace

@@ -109,15 +109,19 @@ def as_mask(x, dtype=bool):
 
 
 def as_plain(x, what, copy=False):
-    """User input as a float, complex, or float/complex ndarray (ints promoted).
+    """User input as a float, complex, or floating/complex ndarray.
 
-    Drivers never write into their inputs, so arrays are copied only when ``copy`` is set
-    (a user's ``Dual`` owns its arrays).
+    float32 and float16 (and complex64) keep their dtype, as in NumPy and JAX: primals,
+    tangents and adjoints are then computed in that precision.  Python and NumPy integers,
+    bools in arrays and float64 scalars become float64.  Drivers never write into their
+    inputs, so arrays are copied only when ``copy`` is set (a user's ``Dual`` owns its arrays).
     """
     if type(x) in WRAPPERS or type(x) in TRACERS:
         return x
     if isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{what} must be numeric, got bool")
+    if isinstance(x, (np.float32, np.float16, np.complex64)):
+        return x
     if isinstance(x, (int, float, np.integer, np.floating)):
         return float(x)
     if isinstance(x, (complex, np.complexfloating)):
@@ -125,7 +129,7 @@ def as_plain(x, what, copy=False):
     if isinstance(x, (list, tuple)):
         x = np.asarray(x)
     if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biufc":
-        dtype = x.dtype if x.dtype.kind == "c" else np.result_type(x.dtype, np.float64)
+        dtype = x.dtype if x.dtype.kind in "fc" else np.float64
         return np.array(x, dtype=dtype) if copy else np.asarray(x, dtype=dtype)
     if is_duck_array(x) and np.dtype(x.dtype).kind in "biufc":
         return x.astype(np.float64) if np.dtype(x.dtype).kind in "biu" else x  # stays lazy
@@ -135,12 +139,19 @@ def as_plain(x, what, copy=False):
 # --- tangents: symbolic zero and the batch axis --------------------------------------------
 
 
-def zeros(primal, batch):
-    """A materialised zero tangent for ``primal`` (with ``batch`` leading directions)."""
+def zeros(primal, batch, like=None):
+    """A materialised zero tangent for ``primal`` (with ``batch`` leading directions), in the
+    real dtype of the primal's precision (float32 stays float32), or of the tangent ``like``
+    when the primal is a Python number (which, as in NumPy, has no precision of its own)."""
     s = shape(primal)
-    if batch is None:
-        return 0.0 if s == () else np.zeros(s)
-    return np.zeros((batch,) + s)
+    if batch is None and s == ():
+        return 0.0
+    p = strip(primal)
+    if type(p) is not np.ndarray and like is not None:
+        p = like
+    dtype = p.dtype if type(p) is np.ndarray and p.dtype.kind == "f" else (
+        np.float32 if type(p) is np.ndarray and p.dtype == np.complex64 else np.float64)
+    return np.zeros(s if batch is None else (batch,) + s, dtype=dtype)
 
 
 def expand(t, nd_from, nd_to):

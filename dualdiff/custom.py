@@ -67,6 +67,16 @@ _PLAIN_HELP = ("write the rule with NumPy or dualdiff functions on its arguments
                ".item() and np.asarray drop the derivative)")
 
 
+def _python(r):
+    """A NumPy scalar as a Python one (as ``math`` returns them); anything else unchanged."""
+    return r.item() if isinstance(r, np.generic) else r
+
+
+def _python_scalar(fun):
+    """``fun`` on Python scalars, returning a Python scalar."""
+    return lambda *args: _python(fun(*args))
+
+
 class UserElementwise(Elementwise):
     """An elementwise rule from a user's partial derivatives (each checked at every call)."""
 
@@ -83,13 +93,13 @@ class UserElementwise(Elementwise):
             else:
                 raise TypeError(f"{name}: partial {i} must be a callable partial(*args, out) or a "
                                 f"number, got {type(p).__name__}")
-        super().__init__(name, fun, fun, tuple(checked))
+        super().__init__(name, _python_scalar(fun), fun, tuple(checked))
         self.complex = False
 
     @staticmethod
     def _checked(name, i, p):
         def partial(*args):
-            r = p(*args)
+            r = _python(p(*args))
             if _plain_where_wrapped(r, args):
                 raise TypeError(f"{name}: partial {i} returned a plain {type(r).__name__} where "
                                 f"a Dual or tape value was passed in; {_PLAIN_HELP} (a partial "
@@ -132,7 +142,7 @@ class UserRule(Primitive):
         return self._one_jvp(primals, tangents, out, batch, params)
 
     def _one_jvp(self, primals, tangents, out, batch, params):
-        r = self._jvp(tuple(primals), tuple(tangents), out, **params)
+        r = _python(self._jvp(tuple(primals), tuple(tangents), out, **params))
         want = shape(out) if batch is None else (batch,) + shape(out)
         if r is None:
             return None

@@ -25,6 +25,7 @@ from .outputs import (
 )
 from .pytree import flatten, is_tree, match, paths, unflatten
 from .rules import concatenate
+from .wrapper import call
 
 #: bound on the memory of one chunk of seed tangents in ``jacobian`` (bytes).
 CHUNK_BYTES = 64 * 2**20
@@ -115,7 +116,7 @@ def jvp(f, primals, tangents, has_aux=False):
             tleaves, batch = tangent_leaves(leaves, tangents, lambda j: f"tangents[{j}]")
             args = [new_dual(p, t, level, batch) for p, t in zip(leaves, tleaves)]
         inputs_ = [*leaves, *tleaves]
-    out, aux = split_aux(f(*args), has_aux)
+    out, aux = split_aux(call(f, args), has_aux)
     if type(out) is Dual and out.level == level and \
             type(out.primal) is float and batch is None:
         t = out._tangent  # scalars: nothing to alias
@@ -154,7 +155,7 @@ def derivative(f):
             raise ValueError(f"derivative needs a scalar x, got shape {shape(x)}; use "
                              "dd.jacobian or dd.jvp for arrays")
         level = new_level()
-        out = check_output(f(new_dual(x, 1.0, level, None), *args, **kwargs))
+        out = check_output(call(f, (new_dual(x, 1.0, level, None), *args), kwargs))
         if is_tree(out):
             leaves, treedef = flatten(out)
             return unflatten(treedef, [tangent_at(o, level) for o in leaves])
@@ -179,9 +180,11 @@ def check_chunk_size(chunk_size):
 
 
 def _seed_dtype(xs):
-    """The real dtype of the unit seeds: float32 for float32 inputs, else float64."""
-    kinds = {np.result_type(x) for x in xs}
-    return np.float32 if kinds == {np.dtype(np.float32)} else np.float64
+    """The real dtype of the unit seeds: the inputs' own low precision when they share one
+    (float32 and complex64 give float32 seeds, float16 float16), else float64."""
+    kinds = {np.finfo(np.result_type(x)).dtype if np.result_type(x).kind in "fc"
+             else np.dtype(np.float64) for x in xs}
+    return kinds.pop() if len(kinds) == 1 else np.float64
 
 
 def forward_jacobian(f, xs, treedef, rebuild, kwargs, chunk_size, has_aux, executor=None,
@@ -233,7 +236,7 @@ def jacobian_passes(f, xs, rebuild, kwargs, has_aux, starts, k, n):
             t = seeds[:, at:at + size]
             duals.append(new_dual(x, t.reshape(s if batch is None else (m,) + s), level, batch))
             at += size
-        out, aux = split_aux(f(*rebuild(duals), **kwargs), has_aux)
+        out, aux = split_aux(call(f, rebuild(duals), kwargs), has_aux)
         out_leaves, out_def = flatten(check_output(out))
         out_shapes = [shape(o) for o in out_leaves]
         blocks.append(rows([tangent_at(o, level, batch) for o in out_leaves], m))

@@ -212,7 +212,8 @@ class Linear(Primitive):
         self.broadcasts = broadcasts
 
     def jvp(self, primals, tangents, out, batch, **params):
-        ts = [zeros(x, batch) if t is None else t for x, t in zip(primals, tangents)]
+        like = next((t for t in tangents if t is not None), None)
+        ts = [zeros(x, batch, like) if t is None else t for x, t in zip(primals, tangents)]
         if batch is not None:
             if self.broadcasts:
                 nd = ndim(out)

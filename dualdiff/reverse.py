@@ -44,6 +44,7 @@ from .rules import (
     stop_gradient,  # noqa: F401 (exported beside the drivers)
 )
 from .tape import Tape, Var
+from .wrapper import call
 
 
 class _Recording:
@@ -56,7 +57,7 @@ class _Recording:
         self.tape = tape = Tape(new_level())
         vs = [tape.leaf(x) for x in self.xs]
         self.leaves = [v.index for v in vs]  # f may rebind them (``x[0] = ...``); inputs stay
-        out, aux = split_aux(f(*self.rebuild(vs), **kwargs), has_aux)
+        out, aux = split_aux(call(f, self.rebuild(vs), kwargs), has_aux)
         self.out = check_output(out)
         self.aux = aux_at(aux, tape.level)
         self._flat = None
@@ -95,7 +96,18 @@ def _as_input(g, x, seed):
         g = real(g)
     if type(g) not in WRAPPERS and type(g) not in TRACERS and isinstance(x, float):
         return float(g)
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.dtype != x.dtype and (
+            g.dtype.kind == x.dtype.kind == "f"):
+        return g.astype(x.dtype)  # a float32 input has a float32 adjoint (as in JAX)
     return g
+
+
+def _one(value, s=()):
+    """The seed 1 (ones of shape ``s``) in the output's precision: float32 stays float32."""
+    dt = getattr(strip(value), "dtype", None)
+    if dt is None or dt.kind != "f" or dt.itemsize >= 8:
+        return 1.0 if s == () else np.ones(s)
+    return dt.type(1) if s == () else np.ones(s, dtype=dt)
 
 
 def value_and_grad(f, argnums=0, has_aux=False):
@@ -130,7 +142,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
         value = r.value(out)
         if np.iscomplexobj(strip(value)):
             raise TypeError("grad needs a real-valued f; for complex outputs use dd.vjp")
-        g = r.tree(r.pull(out, 1.0 if s == () else np.ones(s)))
+        g = r.tree(r.pull(out, _one(value, s)))
         return ((value, r.aux) if has_aux else value), g
 
     return vg

@@ -16,7 +16,7 @@ import sys
 
 from .core import WRAPPERS
 
-#: a SciPy module -> the dualdiff module holding its rules (which has ``install()``)
+#: a SciPy module -> the dualdiff module holding its rules (installed when imported)
 RULES = {"scipy.special": "dualdiff.rules.special", "scipy.stats": "dualdiff.rules.stats"}
 
 
@@ -58,10 +58,11 @@ def routed(original, impl, name):
 
 
 def ensure():
-    """Load and install the rules of every SciPy module in :data:`RULES` that is imported."""
+    """Load the rules of every SciPy module in :data:`RULES` that is imported (a rules module
+    installs itself when its import completes; one being imported now is left to finish)."""
     for name, rules in RULES.items():
         if name in sys.modules:
-            importlib.import_module(rules).install()
+            importlib.import_module(rules)
 
 
 class _Loader:

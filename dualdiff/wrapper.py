@@ -1,13 +1,16 @@
 """What Duals and tape values have in common: Python operators, array methods and NumPy's
 protocols (``__array_ufunc__``, ``__array_function__``), all routed to the primitives."""
 
+import itertools
 import numbers
 import operator
+import sys
+import sysconfig
 
 import numpy as np
 
 from . import numpy_api, rules
-from .core import DISPATCH, bind, is_duck_array, shape, strip
+from .core import DISPATCH, WRAPPERS, bind, is_duck_array, shape, strip
 from .objects import lift_objects
 
 _OPERAND_TYPES = (numbers.Number, np.ndarray, np.generic)
@@ -20,25 +23,30 @@ def _operand(other):
 def binary_operator(prim, reflected=False):
     """The Python operator for ``prim`` (``NotImplemented`` for foreign operand types).
 
-    An object array of Duals (``np.array([d1, d2])``) becomes one wrapper first: otherwise
-    NumPy would build an array of wrappers inside the wrapper, which no driver can read.
+    As with a NumPy array, a list operand is an array (``d * [a, b]`` is elementwise); an
+    object array of Duals (``np.array([d1, d2])``) becomes one wrapper first: otherwise NumPy
+    would build an array of wrappers inside the wrapper, which no driver can read.
     """
-    if reflected:
 
-        def op(self, other):
-            if not _operand(other):
+    def op(self, other):
+        t = type(other)
+        if t is not float and t is not int and t not in WRAPPERS:
+            other = _as_operand(other)
+            if other is NotImplemented:
                 return NotImplemented
-            return prim(lift_objects(other) if type(other) is np.ndarray else other, self)
-
-    else:
-
-        def op(self, other):
-            if not _operand(other):
-                return NotImplemented
-            return prim(self, lift_objects(other) if type(other) is np.ndarray else other)
+        return prim(other, self) if reflected else prim(self, other)
 
     op.__name__ = f"__{'r' if reflected else ''}{prim.name}__"
     return op
+
+
+def _as_operand(other):
+    t = type(other)
+    if t is np.ndarray:
+        return lift_objects(other)
+    if t is list or t is tuple:
+        return lift_objects(np.asarray(other))
+    return other if _operand(other) else NotImplemented
 
 
 def _compare(name):
@@ -54,7 +62,8 @@ def _compare(name):
 
 #: Python's binary operators (by the stem of their dunder names) and their primitives.
 OPERATORS = {"add": rules.add, "sub": rules.subtract, "mul": rules.multiply,
-             "truediv": rules.divide, "pow": rules.power, "matmul": rules.matmul}
+             "truediv": rules.divide, "pow": rules.power, "matmul": rules.matmul,
+             "mod": rules.remainder}
 
 
 def install_operators(cls, make, stems=tuple(OPERATORS)):
@@ -73,6 +82,87 @@ def install_operators(cls, make, stems=tuple(OPERATORS)):
         return power(self, other)
 
     cls.__pow__ = __pow__
+
+
+def _foreign_caller():
+    """``package.module.function`` of the library code that asked for a plain number, or None
+    when the caller is the user's own code."""
+    try:
+        frame = sys._getframe(3)  # past this function, the error and the conversion
+    except ValueError:  # called from the top of the stack: no library in between
+        return None
+    name = frame.f_globals.get("__name__", "")
+    top = name.partition(".")[0]
+    if top in ("dualdiff", "__main__") or not _is_library(frame):
+        return None
+    outer = frame
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == top:
+        outer, frame = frame, frame.f_back
+    # the public module: scipy.integrate._quadpack_py.quad is scipy.integrate.quad
+    parts = outer.f_globals.get("__name__", "").split(".")
+    public = [p for p in itertools.takewhile(lambda p: not p.startswith("_"), parts)]
+    return ".".join(public + [outer.f_code.co_name])
+
+
+def _is_library(frame):
+    path = frame.f_code.co_filename
+    return any(path.startswith(p) for p in _LIBRARY_PATHS)
+
+
+_LIBRARY_PATHS = tuple({sysconfig.get_paths()[k] for k in ("purelib", "platlib", "stdlib")})
+
+
+class ConversionError(TypeError):
+    """A Dual or tape value was asked for a plain number (``float(d)``, ``np.float64(d)``,
+    compiled code such as ``scipy.integrate.quad``): that would drop its derivative."""
+
+    def __init__(self, wrapper, what):
+        cls = type(wrapper).__name__
+        attr = "primal" if cls == "Dual" else "value"
+        cls = cls if cls == "Dual" else f"tape value ({cls})"
+        self.foreign = _foreign_caller()
+        if self.foreign is not None:
+            msg = (f"{self.foreign} needs plain numbers ({what.format(cls)}): it is not "
+                   "differentiable by dualdiff. It would need a derivative rule of its own "
+                   f"(a dualdiff primitive for {self.foreign}); to use it on the value alone, "
+                   f"pass .{attr}")
+        else:
+            msg = (f"{what.format(cls)} would drop its derivative; use .{attr} for the value "
+                   "(to build an array of them use np.stack([...]), or start from "
+                   "np.zeros_like(x) of the input x, or dd.zeros(shape, like=x))")
+        super().__init__(msg)
+        self.cls = cls
+
+    def explained(self, error):
+        """The error to show for ``error``, which NumPy or compiled code raised because of
+        this one (NumPy's "setting an array element with a sequence", or a SystemError)."""
+        if isinstance(error, ValueError) and self.foreign is None:
+            return TypeError(
+                f"a {self.cls} was stored into a plain NumPy array (as in out = np.zeros(n); "
+                "out[i] = value): that array holds plain numbers, so the derivative would be "
+                "lost. Create the array from the input instead, so that it can hold "
+                "derivatives: out = np.zeros_like(x) (x the input of the function), or "
+                "out = dd.zeros(n, like=x)"
+            )
+        return TypeError(str(self))
+
+
+def call(f, args, kwargs=None):
+    """``f(*args, **kwargs)`` for a driver, with the errors NumPy and compiled code raise
+    *because of* a refused conversion replaced by that conversion's own explanation."""
+    try:
+        return f(*args, **kwargs) if kwargs else f(*args)
+    except (ValueError, SystemError) as e:
+        reraise(e)
+
+
+def reraise(e):
+    """Raise ``e``, or the explanation of the refused conversion that caused it."""
+    cause = e.__cause__ or e.__context__
+    if not isinstance(cause, ConversionError) or not (
+            isinstance(e, SystemError) or "array element with a sequence" in str(e)):
+        raise e
+    raise cause.explained(e).with_traceback(e.__traceback__) from None
 
 
 class Wrapper:
@@ -109,12 +199,16 @@ class Wrapper:
         return bool(strip(self))
 
     def __float__(self):
-        raise TypeError(
-            f"float() of a {type(self).__name__} would drop its derivative; use .primal for the "
-            "value (to build an array of Duals, start from np.zeros_like(x) of a Dual x)"
-        )
+        raise ConversionError(self, "float() of a {}")
 
-    __complex__ = __int__ = __index__ = __float__
+    def __complex__(self):
+        raise ConversionError(self, "complex() of a {}")
+
+    def __int__(self):
+        raise ConversionError(self, "int() of a {}")
+
+    def __index__(self):
+        raise ConversionError(self, "using a {} as an integer (an index, a size, range())")
 
     def __array__(self, dtype=None, copy=None):
         """An object array of Duals (so ``np.array([d1, d2])`` works); never plain numbers.
@@ -124,11 +218,7 @@ class Wrapper:
         ``np.stack``).
         """
         if dtype is not None and np.dtype(dtype) != object:
-            raise TypeError(
-                f"a {type(self).__name__} cannot be converted to a {np.dtype(dtype)} array: "
-                "that would drop its derivative. To build an array of Duals use np.stack or "
-                "np.zeros_like(x) of a Dual x; take .primal for the value"
-            )
+            raise ConversionError(self, f"converting a {{}} to {np.dtype(dtype)}")
         arr = np.empty(self.shape, dtype=object)
         if arr.ndim == 0:
             arr[()] = self
@@ -136,6 +226,27 @@ class Wrapper:
             for index in np.ndindex(arr.shape):
                 arr[index] = self[index]
         return arr
+
+    def __format__(self, spec):
+        """Formats the value (so ``f"{loss:.3f}"`` works inside a differentiated function)."""
+        v = strip(self)
+        if type(v) is np.ndarray and v.ndim == 0:
+            v = v[()]
+        return format(v, spec)
+
+    def __round__(self, ndigits=None):
+        """As Python's ``round``: an ``int`` for a scalar without ``ndigits`` (its slope is 0
+        anyway); else the rounded value (``np.round``), whose derivative is 0."""
+        if ndigits is None and self.shape == ():
+            return round(strip(self).item() if type(strip(self)) is np.ndarray else strip(self))
+        return rules.around(self, decimals=0 if ndigits is None else int(ndigits))
+
+    def __floordiv__(self, other):
+        """``x // y``: piecewise constant, so a plain value (as ``np.floor_divide``)."""
+        return strip(self) // strip(other)
+
+    def __rfloordiv__(self, other):
+        return strip(other) // strip(self)
 
     # --- arrays ---------------------------------------------------------------------------
 
@@ -223,6 +334,45 @@ class Wrapper:
 
     def copy(self):
         return rules.reshape(self, self.shape)
+
+    def squeeze(self, axis=None):
+        return rules.squeeze(self, axis)
+
+    def conj(self):
+        return rules.conj(self)
+
+    conjugate = conj
+
+    @property
+    def real(self):
+        return rules.real(self)
+
+    @property
+    def imag(self):
+        return rules.imag(self)
+
+    def astype(self, dtype, copy=True):
+        """The value cast to ``dtype``, derivative included (float32, complex, ...); a cast to
+        an integer or bool type is piecewise constant and gives a plain array."""
+        dt = np.dtype(dtype)
+        if dt.kind not in "fc":
+            return strip(self).astype(dt) if type(strip(self)) is np.ndarray else dt.type(
+                strip(self))
+        return rules.astype(self, dtype=dt)
+
+    def item(self, *index):
+        """The single element as a scalar wrapper (``float(d.item())`` still refuses)."""
+        if index:
+            return self[index[0] if len(index) == 1 else index].item()
+        if self.size != 1:
+            raise ValueError("can only convert an array of size 1 to a Python scalar")
+        return rules.getitem(rules.reshape(self, (1,)), 0)
+
+    def tolist(self):
+        """Nested lists of scalar wrappers, as ``ndarray.tolist`` gives nested floats."""
+        if self.shape == ():
+            return self.item()
+        return [x.tolist() for x in self]
 
     # --- NumPy protocols ------------------------------------------------------------------
 

@@ -98,6 +98,7 @@ _UNARY = {
     "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * _sigmoid(-x)),
     "softplus": (lambda x: mpmath.log1p(mpmath.exp(x)), _sigmoid),
     "relu": (lambda x: x if x > 0 else mpf(0), lambda x: mpf(1) if x > 0 else mpf(0)),
+    "i0": (lambda x: mpmath.besseli(0, x), lambda x: mpmath.besseli(1, x)),
 }
 
 _BINARY = {
@@ -128,12 +129,39 @@ _BINARY = {
         lambda x, y: mpmath.log(mpmath.exp(x) + mpmath.exp(y)),
         (lambda x, y: _sigmoid(x - y), lambda x, y: _sigmoid(y - x)),
     ),
+    # x - n y with n = floor(x / y) (remainder) or trunc(x / y) (fmod): slopes 1 and -n
+    "remainder": (
+        lambda x, y: x - mpmath.floor(x / y) * y,
+        (_ONE, lambda x, y: -mpmath.floor(x / y)),
+    ),
+    "fmod": (
+        lambda x, y: x - _sign(x / y) * mpmath.floor(abs(x / y)) * y,
+        (_ONE, lambda x, y: -_sign(x / y) * mpmath.floor(abs(x / y))),
+    ),
+    "copysign": (
+        lambda x, y: abs(x) * (1 if y >= 0 else -1),
+        (lambda x, y: _sign(x) * (1 if y >= 0 else -1), _ZERO),
+    ),
+    "logaddexp2": (
+        lambda x, y: mpmath.log(mpmath.power(2, x) + mpmath.power(2, y), 2),
+        (lambda x, y: _sigmoid((x - y) * _LN2()), lambda x, y: _sigmoid((y - x) * _LN2())),
+    ),
+    "float_power": (
+        mpmath.power,
+        (
+            lambda x, y: y * mpmath.power(x, y - 1),
+            lambda x, y: mpmath.power(x, y) * mpmath.log(x),
+        ),
+    ),
 }
 
 #: zero derivative everywhere; jumps where the value changes (test points avoid those).
 PIECEWISE_CONSTANT = {"sign", "floor", "ceil", "rint", "trunc"}
 
-_NOT_UFUNCS = {"sigmoid", "softplus", "relu"}
+#: piecewise smooth: jumps where x / y is an integer (test points avoid those).
+JUMPS = {"remainder", "fmod"}
+
+_NOT_UFUNCS = {"sigmoid", "softplus", "relu", "i0"}
 
 REFERENCES: dict[str, Reference] = {}
 for _name, (_value, _partial) in _UNARY.items():

@@ -97,6 +97,12 @@ DOMAINS = {
     "maximum": [((-10.0, 10.0),), ((-10.0, 10.0),)],
     "minimum": [((-10.0, 10.0),), ((-10.0, 10.0),)],
     "logaddexp": [((-40.0, 40.0),), ((-40.0, 40.0),)],
+    "logaddexp2": [((-40.0, 40.0),), ((-40.0, 40.0),)],
+    "remainder": [((-10.0, 10.0),), AWAY_FROM_KINK],
+    "fmod": [((-10.0, 10.0),), AWAY_FROM_KINK],
+    "copysign": [AWAY_FROM_KINK, AWAY_FROM_KINK],
+    "float_power": [((0.1, 10.0),), ((-5.0, 5.0),)],
+    "i0": [((-30.0, 30.0),)],
 }
 
 
@@ -293,8 +299,8 @@ def _binary(name, a, b, draw):
     if name == "divide":
         d = _positive(b, draw)
         return _apply(name, a, _apply("negative", d) if draw(st.booleans()) else d, op=op)
-    if name == "power":
-        if draw(st.booleans()):
+    if name in ("power", "float_power"):
+        if draw(st.booleans()) and name == "power":
             # Any base, small integer exponent: x**2, x**3 are real for negative x too.
             return _apply(name, a, _const(draw(st.sampled_from([2.0, 3.0]))), op=op)
         base = _apply("add", _const(0.5), _apply("square", a))
@@ -304,6 +310,9 @@ def _binary(name, a, b, draw):
 
 
 PIECEWISE_CONSTANT = sorted(PIECEWISE_CONSTANT)
+#: binary rules in random expressions: not those with jumps or kinks in the middle of their
+#: domain (remainder, fmod, copysign), which the expression checks would have to steer around
+EXPRESSION_BINARY = [n for n in BINARY if n not in ("remainder", "fmod", "copysign")]
 SMOOTH_UNARY = [n for n in UNARY if n not in PIECEWISE_CONSTANT]
 
 
@@ -318,7 +327,7 @@ def expressions(draw, max_depth=6):
         name = draw(st.sampled_from(PIECEWISE_CONSTANT if rare else SMOOTH_UNARY))
         u = draw(expressions(max_depth - 1))
         return _apply(name, _guard(name, u, draw))
-    name = draw(st.sampled_from(BINARY))
+    name = draw(st.sampled_from(EXPRESSION_BINARY))
     a = draw(expressions(max_depth - 1))
     b = draw(expressions(max_depth - 1))
     return _binary(name, a, b, draw)

@@ -59,3 +59,12 @@ def test_object_array_holding_a_string_is_refused():
 
     with pytest.raises(TypeError, match="object array holding a str"):
         dd.grad(lambda x: np.sum(f(x)))(X)
+
+
+def test_dual_times_a_list_of_duals_is_elementwise_as_for_arrays():
+    f = lambda x: np.sum(x[0] * [x[1], x[2]])
+    np.testing.assert_allclose(_plain(dd.grad(f)(X)), GRAD, atol=1e-15)
+    np.testing.assert_allclose(_plain(dd.jacobian(f)(X)), GRAD, atol=1e-15)
+    np.testing.assert_allclose(_plain(dd.hessian(f)(X)), HESS, atol=1e-15)
+    g = lambda x: np.sum([1.0, 2.0, 3.0] - x) + np.sum((x[0], x[1]) * x[2])
+    np.testing.assert_allclose(_plain(dd.grad(g)(X)), [-1 + X[2], -1 + X[2], -1 + X[0] + X[1]])

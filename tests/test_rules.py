@@ -145,6 +145,10 @@ def test_reference_is_right(name):
                 def f(t, i=i, xs=xs):
                     return r.value(*(t if j == i else x for j, x in enumerate(xs)))
 
+                step = mpmath.mpf(10) ** -20
+                if name in ref.JUMPS and abs(f(xs[i] - step) - f(xs[i] + step)) > 1e-10:
+                    continue  # at a jump
+
                 num = mpmath.diff(f, xs[i])
                 ana = p(*xs)
                 assert abs(num - ana) <= mpmath.mpf(10) ** -30 * max(1, abs(ana)), (name, i, args)

@@ -11,7 +11,7 @@ import numpy as np
 from ..core import ndim, normalize_axis, shape, shifted_axes, strip
 from ..primitive import Custom, Linear
 from ..registry import implements, register
-from .elementwise import imag, maximum, minimum, real, sqrt
+from .elementwise import float_dtype, imag, maximum, minimum, real, sqrt
 from .structure import (
     broadcast_to_p,
     concatenate,
@@ -69,7 +69,9 @@ def _extreme_weights(x, out, axis, keepdims):
     if not keepdims and axis is not None:
         os = np.expand_dims(os, normalize_axis(axis, np.ndim(xs)))
     hit = (xs == os) | (np.isnan(xs) & np.isnan(os))  # a nan extremum: from the nan entries
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    w = hit / np.sum(hit, axis=axis, keepdims=True)
+    dt = float_dtype(x)
+    return w if dt == np.float64 else w.astype(dt)  # float32 tangents stay float32
 
 
 def _extreme(name, np_fn):

@@ -1,8 +1,8 @@
 """``scipy.special``: derivative rules for its ufuncs, and its Python functions on wrappers.
 
 This module imports SciPy, so nothing imports it at ``import dualdiff``: :mod:`dualdiff.scipy_hook`
-loads it the first time ``scipy.special`` is imported (or a SciPy ufunc reaches the dispatch)
-and calls :func:`install`.
+loads it the first time ``scipy.special`` is imported (or a SciPy ufunc reaches the dispatch),
+and importing it runs :func:`install`.
 
 SciPy's special functions are ufuncs, so ``__array_ufunc__`` hands them to the dispatch like
 NumPy's; each gets an :class:`~dualdiff.primitive.Elementwise` rule here, entered in the one
@@ -168,7 +168,14 @@ jv = _binary("jv", _constant_order("jv", "order v"),
 yv = _binary("yv", _constant_order("yv", "order v"),
              lambda v, x, out: 0.5 * (yv(v - 1.0, x) - yv(v + 1.0, x)))
 i0 = _unary("i0", lambda x, out: i1(x))
-i1 = _unary("i1", lambda x, out: 0.5 * (i0(x) + iv(2.0, x)))
+i1 = _unary("i1", lambda x, out: 0.5 * (i0(x) + _i2(x)))
+
+
+def _i2(x):
+    """``iv(2, x)``, by its series ``x**2 / 8`` (exact to ``x**2``) where ``|x| < 1e-100``:
+    SciPy's ``iv`` loses all accuracy (or gives nan) near the smallest normal numbers.  (The
+    partials of ``iv`` itself inherit that: they are SciPy's ``iv`` at neighbouring orders.)"""
+    return select(np.abs(strip(x)) < 1e-100, 0.125 * square(x), iv(2.0, x))
 # i0e(x) = exp(-|x|) i0(x), and likewise i1e
 i0e = _unary("i0e", lambda x, out: i1e(x) - sign(x) * out)
 i1e = _unary("i1e", lambda x, out: 0.5 * (i0e(x) + ive(2.0, x)) - sign(x) * out)
@@ -187,11 +194,6 @@ spherical_jn = register(Elementwise(
                         - (n + 1) * spherical_jn(n + 1, z)) / (2 * n + 1)),
 ))
 spherical_jn.ufunc, spherical_jn.complex = None, False
-
-
-def sinc(x):
-    """``np.sinc(x) = sin(pi x) / (pi x)`` as ``j_0(pi x)``: exact (no 0/0) at ``x = 0``."""
-    return spherical_jn(0, math.pi * x)
 
 
 # --- Box-Cox ---------------------------------------------------------------------------------
@@ -295,9 +297,10 @@ PYTHON_FUNCTIONS = {
 }
 
 
-def _replace_everywhere(original, new):
-    """Put ``new`` wherever a loaded SciPy module holds ``original`` (``from scipy.special
-    import logsumexp`` inside scipy.stats copies the reference)."""
+def _replace_everywhere(new):
+    """Put ``new[original]`` wherever a loaded SciPy module holds ``original`` (``from
+    scipy.special import logsumexp`` inside scipy.stats copies the reference); one sweep."""
+    by_id = {id(original): fn for original, fn in new.items()}
     for name, mod in list(sys.modules.items()):
         if mod is None or not (name == "scipy" or name.startswith("scipy.")):
             continue
@@ -305,8 +308,9 @@ def _replace_everywhere(original, new):
         if not d:
             continue
         for attr, value in list(d.items()):
-            if value is original:
-                setattr(mod, attr, new)
+            fn = by_id.get(id(value))
+            if fn is not None:
+                setattr(mod, attr, fn)
 
 
 @once
@@ -315,13 +319,16 @@ def install():
     for prim in list(_PRIMS):
         if getattr(prim, "ufunc", None) is not None:
             UFUNCS[prim.ufunc] = prim
-    UFUNCS[sp.psi] = digamma
-    FUNCTIONS[np.sinc] = sinc
+    new = {}
     for name, impl in PYTHON_FUNCTIONS.items():
         original = getattr(sp, name)
         original = getattr(original, "__dualdiff_original__", original)
         FUNCTIONS[original] = impl
-        _replace_everywhere(original, routed(original, impl, f"scipy.special.{name}"))
+        new[original] = routed(original, impl, f"scipy.special.{name}")
+    _replace_everywhere(new)
 
 
 _PRIMS = [v for v in list(globals().values()) if isinstance(v, Elementwise)]
+
+
+install()

@@ -8,7 +8,7 @@ rules.  :func:`install` therefore routes these methods, when an argument is a Du
 value, to the distribution's own formula at the standardised point ``z = (x - loc) / scale``,
 with SciPy's values where the parameters are invalid (``nan``) or ``z`` is outside the support
 (``0``, ``1``, ``-inf``); plain calls go to SciPy unchanged.  Imported (with SciPy) by
-:mod:`dualdiff.scipy_hook` when ``scipy.stats`` is imported.
+:mod:`dualdiff.scipy_hook` when ``scipy.stats`` is imported; importing it runs :func:`install`.
 """
 
 import numpy as np
@@ -61,3 +61,6 @@ def install():
         impl = lambda self, x, *args, method=method, **kwds: _evaluate(self, method, x, args, kwds)
         setattr(rv_continuous, method, routed(getattr(rv_continuous, method), impl,
                                              f"scipy.stats.rv_continuous.{method}"))
+
+
+install()
