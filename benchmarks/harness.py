@@ -250,6 +250,24 @@ def run_case(case: Case, cfg: RunConfig, log: Callable[[str], None] = print) -> 
     return out
 
 
+def memory_bandwidth(n: int = 10**7, repeats: int = 10) -> tuple[float, float]:
+    """``(seconds, GB/s)`` of the fastest of ``repeats`` NumPy copies of ``n`` float64.
+
+    The rate counts the bytes read and the bytes written (2 x 8 n): memory-bound NumPy code
+    (the references, ``f`` itself) scales with it, Python overhead does not, so it tells a
+    reader which kind of machine (and load) a run had.
+    """
+    a = np.ones(n)
+    b = np.empty_like(a)
+    np.copyto(b, a)  # touch both buffers first
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.copyto(b, a)
+        best = min(best, time.perf_counter() - t0)
+    return best, 2 * a.nbytes / best / 1e9
+
+
 def format_time(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "-"

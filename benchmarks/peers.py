@@ -3,18 +3,31 @@
 Each peer is imported on demand. One that is missing is skipped with a printed line;
 the runner never fails for want of a peer. JAX runs on the CPU in float64 (x64 enabled
 before any array exists); PyTorch runs ``torch.func`` on the CPU in float64.
+
+The NumPy-native peers differentiate plain ``np.*`` code, as dualdiff does:
+
+- advect (Python >= 3.12 only; skipped with one line on older Pythons): ``ad.grad``,
+  ``ad.jvp(f)(x, tangents=v)``, ``ad.hvp(f)(x, vectors=v)``, ``ad.jacobian``, and the same
+  through ``ad.stage`` (a staged program, traced once per signature);
+- autograd >= 1.9, which traces plain ``np.*`` since 1.9: timed on the plain NumPy code
+  (key ``autograd.np``) and through ``autograd.numpy`` (key ``autograd``);
+- mygrad, reverse mode only (``Tensor.backward``): gradients, no JVP or HVP rows.
+
+advect needs a second environment on a Python older than 3.12; see the README's *Speed*.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-ALL_PEERS = ("jax", "autograd", "torch")
+ALL_PEERS = ("jax", "autograd", "torch", "advect", "mygrad")
+MIN_PYTHON = {"advect": (3, 12)}  # peers that need a newer Python than this project does
 
 
 @dataclass
@@ -25,6 +38,9 @@ class Systems:
     autograd: ModuleType | None = None
     anp: ModuleType | None = None
     torch: ModuleType | None = None
+    advect: ModuleType | None = None
+    mygrad: ModuleType | None = None
+    autograd_plain: bool = False  # autograd >= 1.9 traces plain np.* code
     versions: dict[str, str] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
@@ -90,12 +106,41 @@ def _import_autograd(s: Systems) -> None:
     import autograd.numpy as anp
 
     s.autograd, s.anp = autograd, anp
+    s.versions["autograd"] = _version("autograd")
+    s.autograd_plain = _at_least(s.versions["autograd"], (1, 9))
+    if not s.autograd_plain:
+        s.versions["autograd"] += " (before 1.9: plain np.* not traced, autograd.np rows left out)"
+
+
+def _version(distribution: str) -> str:
     try:
         from importlib.metadata import version
 
-        s.versions["autograd"] = version("autograd")
+        return version(distribution)
     except Exception:
-        s.versions["autograd"] = "unknown"
+        return "unknown"
+
+
+def _at_least(version: str, wanted: tuple[int, ...]) -> bool:
+    parts = []
+    for piece in version.split(".")[: len(wanted)]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts) >= wanted
+
+
+def _import_advect(s: Systems) -> None:
+    import advect
+
+    s.advect = advect
+    s.versions["advect"] = getattr(advect, "__version__", None) or _version("advect")
+
+
+def _import_mygrad(s: Systems) -> None:
+    import mygrad
+
+    s.mygrad = mygrad
+    s.versions["mygrad"] = getattr(mygrad, "__version__", None) or _version("mygrad")
 
 
 def _import_torch(s: Systems) -> None:
@@ -113,10 +158,18 @@ def load_systems(peers: tuple[str, ...] | None = ALL_PEERS, log=print) -> System
     _import_dualdiff(s)
     if "dualdiff" in s.skipped:
         log(f"skipping dualdiff: {s.skipped['dualdiff']}")
-    loaders = {"jax": _import_jax, "autograd": _import_autograd, "torch": _import_torch}
+    loaders = {"jax": _import_jax, "autograd": _import_autograd, "torch": _import_torch,
+               "advect": _import_advect, "mygrad": _import_mygrad}
     for name in peers or ():
         if name not in loaders:
             raise ValueError(f"unknown peer {name!r}; known: {', '.join(ALL_PEERS)}")
+        need = MIN_PYTHON.get(name)
+        if need and sys.version_info < need:
+            s.skipped[name] = (f"needs Python >= {'.'.join(map(str, need))} (this is "
+                               f"{sys.version.split()[0]}); run the benchmarks in a second "
+                               "venv, see the README's Speed section")
+            log(f"skipping {name}: {s.skipped[name]}")
+            continue
         try:
             loaders[name](s)
         except ImportError as exc:

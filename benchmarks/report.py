@@ -10,6 +10,7 @@ import os
 import platform
 import pstats
 import re
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -110,6 +111,35 @@ def _ratio(x: float) -> str:
     return f"{x:.3g}x" if x < 100 else f"{x:.0f}x"
 
 
+def _ratios(m: Measurement, other: Measurement) -> list[float]:
+    """``m / other`` per run (paired run by run), or the one ratio of a single run."""
+    a = m.extra.get("run_medians", [m.median])
+    b = other.extra.get("run_medians", [other.median])
+    if len(a) != len(b):
+        a, b = [m.median], [other.median]
+    return [x / y for x, y in zip(a, b) if math.isfinite(x) and math.isfinite(y) and y > 0]
+
+
+def _ratio_cell(m: Measurement, other: Measurement | None) -> str:
+    """A ratio of median times; over several runs its median and (smallest-largest)."""
+    if other is None or not m.timed or not other.timed:
+        return "-"
+    r = _ratios(m, other)
+    if not r:
+        return "-"
+    if len(r) == 1:
+        return _ratio(r[0])
+    return f"{_ratio(statistics.median(r))} ({_ratio(min(r))}-{_ratio(max(r))})"
+
+
+def _time_cell(m: Measurement) -> str:
+    """The median time; over several runs the median of the runs' medians and their range."""
+    medians = [t for t in m.extra.get("run_medians", []) if math.isfinite(t)]
+    if len(medians) < 2:
+        return format_time(m.median)
+    return f"{format_time(m.median)} ({format_time(min(medians))}-{format_time(max(medians))})"
+
+
 def _by_case(ms: list[Measurement]) -> dict[tuple[str, int], list[Measurement]]:
     out: dict[tuple[str, int], list[Measurement]] = {}
     for m in ms:
@@ -153,11 +183,10 @@ def task_table(task: str, ms: list[Measurement]) -> str:
         f = _find(rows, "f")
         for m in rows:
             name = f"**{m.label}**" if m.role == DUALDIFF else m.label
-            cells = [m.size_label, name, format_time(m.median), format_time(m.best),
-                     _ratio(m.median / ref.median) if ref and m.timed else "-",
-                     _ratio(m.median / best.median) if best and m.timed else "-"]
+            cells = [m.size_label, name, _time_cell(m), format_time(m.best),
+                     _ratio_cell(m, ref), _ratio_cell(m, best)]
             if with_f:
-                cells.append(_ratio(m.median / f.median) if f and f.timed and m.timed else "-")
+                cells.append(_ratio_cell(m, f))
             cells += ["-" if m.error is None else f"{m.error:.1e}", format_time(m.first),
                       _notes(m)]
             lines.append("| " + " | ".join(cells) + " |")
@@ -177,12 +206,11 @@ def headline_table(ms: list[Measurement]) -> str:
         if not m.timed:
             dd = f"failed: `{m.failure}`"
         else:
-            dd = format_time(m.median) + ("" if m.ok else " **WRONG**")
+            dd = _time_cell(m) + ("" if m.ok else " **WRONG**")
         lines.append("| " + " | ".join([
-            task, m.size_label, dd,
-            _ratio(m.median / ref.median) if ref and m.timed else "-",
+            task, m.size_label, dd, _ratio_cell(m, ref),
             f"{best.key} {format_time(best.median)}" if best else "-",
-            _ratio(m.median / best.median) if best and m.timed else "-",
+            _ratio_cell(m, best),
         ]) + " |")
     return "\n".join(lines)
 
@@ -195,6 +223,12 @@ WHY_AHEAD = {
              "directions into one batched pass",
     "jax": "JAX without jit still dispatches each primitive to compiled XLA kernels",
     "autograd": "autograd wraps NumPy; its per-operation overhead is a thin box around NumPy",
+    "autograd.np": "autograd >= 1.9 on plain np.* code: the same boxes around NumPy as "
+                   "through autograd.numpy",
+    "advect": "advect differentiates plain NumPy code too, tracing it on every call",
+    "advect.stage": "`ad.stage` traces the function once (untimed, like jit's compilation) "
+                    "and each call replays the staged program without tracing Python again",
+    "mygrad": "mygrad records the operations on its Tensor and runs one backward pass",
 }
 
 
@@ -214,16 +248,46 @@ def peers_ahead(ms: list[Measurement]) -> str:
     if not lines:
         return "No peer is ahead of dualdiff in any case measured."
     keys = dict.fromkeys(k for line in lines
-                         for k in re.findall(r"(jax\.jit|jax|autograd|torch) \(", line))
+                         for k in re.findall(r"([\w.]+) \(", line))
     why = [f"- **{k}**: {WHY_AHEAD[k]}." for k in keys if k in WHY_AHEAD]
     return "\n".join(lines + ["", "Why, in general:"] + why)
 
 
 def targets_table(verdicts: list[Verdict]) -> str:
-    lines = ["| target | from | measured | result |", "|---|---|---|---|"]
+    """One row per target; over several runs also how many runs it held in."""
+    several = any(v.runs > 1 for v in verdicts)
+    if not several:
+        lines = ["| target | from | measured | result |", "|---|---|---|---|"]
+    else:
+        lines = ["| target | from | median (smallest to largest) | held in | result | "
+                 "each run |", "|---|---|---|---|---|---|"]
     for v in verdicts:
-        result = {"PASS": "pass", "FAIL": "**FAIL**"}.get(v.status, v.status)
-        lines.append(f"| {v.target} | {v.source} | {v.measured} | {result} |")
+        result = {"PASS": "pass" if not several else "**met** (every run)",
+                  "FAIL": "**FAIL**", "MIXED": "**not met** (held in some runs only)",
+                  }.get(v.status, v.status)
+        if not several:
+            lines.append(f"| {v.target} | {v.source} | {v.measured} | {result} |")
+        elif v.status == "n/a":
+            lines.append(f"| {v.target} | {v.source} | - | - | n/a | {v.measured} |")
+        else:
+            mid, low, high = statistics.median(v.values), min(v.values), max(v.values)
+            each = v.measured.split("; ", 1)[1] if "; " in v.measured else v.measured
+            lines.append(f"| {v.target} | {v.source} | {mid:.3g} ({low:.3g} to {high:.3g}) | "
+                         f"{v.passes} of {v.runs} | {result} | {each} |")
+    return "\n".join(lines)
+
+
+def runs_table(runs: list[dict]) -> str:
+    """Each run's start, length, load and memory bandwidth (at its start and its end)."""
+    lines = ["| run | started | whole run | load (1 min) start, end | NumPy copy of 1e7 "
+             "floats, start / end | memory bandwidth (read + write), start / end |",
+             "|---|---|---|---|---|---|"]
+    for i, r in enumerate(runs, 1):
+        b, a = r["before"], r["after"]
+        lines.append(
+            f"| {i} | {r['started']} | {r['elapsed']:.0f} s | {b['load']:.2f}, {a['load']:.2f} "
+            f"| {b['copy_seconds'] * 1e3:.2f} ms / {a['copy_seconds'] * 1e3:.2f} ms "
+            f"| {b['bandwidth']:.1f} / {a['bandwidth']:.1f} GB/s |")
     return "\n".join(lines)
 
 
@@ -300,8 +364,10 @@ def scaling_plot(ms: list[Measurement], path: Path) -> Path | None:
 def write_results(path: Path, ms: list[Measurement], verdicts: list[Verdict],
                   versions: dict[str, str], skipped: dict[str, str], command: str,
                   quick: bool, settings: str, profiles: dict[str, str],
-                  plot: Path | None, elapsed: float) -> None:
+                  plot: Path | None, elapsed: float, runs: list[dict] | None = None) -> None:
     info = machine_info()
+    runs = runs or []
+    several = len(runs) > 1
     versions = library_versions(versions)
     out = ["# dualdiff benchmarks", ""]
     out += [f"Command: `{command}`  ",
@@ -312,6 +378,20 @@ def write_results(path: Path, ms: list[Measurement], verdicts: list[Verdict],
             "time is the *first call* column). Every answer is checked against the "
             "hand-written reference (norm-wise relative error), so a fast wrong answer shows.",
             ""]
+    if several:
+        out += [f"**{len(runs)} full runs**, each in its own Python process, one after the "
+                "other. Every time below is the median of the runs' medians, with the smallest "
+                "and largest run in brackets; every ratio is formed within each run (the two "
+                "rows timed interleaved, under the same load) and shown as the median over the "
+                "runs with (smallest-largest). A target is met only if it held in every run.",
+                ""]
+    if runs:
+        out += ["## Runs: load and memory bandwidth", "",
+                "The memory bandwidth is that of a NumPy copy of 10^7 float64 (80 MB read, "
+                "80 MB written; fastest of 10), measured at the start and the end of each run. "
+                "Memory-bound NumPy code (the references, `f` itself) scales with it and "
+                "Python overhead does not, so ratios against NumPy move with it from one "
+                "machine (or load) to the next.", "", runs_table(runs), ""]
     out += ["## Machine", ""] + [f"- {k}: {v}" for k, v in info.items()] + [""]
     out += ["## Libraries", ""] + [f"- {k}: {v}" for k, v in versions.items()]
     out += [f"- {k}: skipped, {v}" for k, v in skipped.items()] + [""]
@@ -320,6 +400,13 @@ def write_results(path: Path, ms: list[Measurement], verdicts: list[Verdict],
             "fastest peer means dualdiff is ahead of all of them).", "",
             headline_table(ms), ""]
     out += ["## Targets (issues 2, 3, 5)", "", targets_table(verdicts), ""]
+    if several:
+        held = [v.target for v in verdicts if v.status == "PASS"]
+        missed = [v.target for v in verdicts if v.status in ("FAIL", "MIXED")]
+        out += [f"**Targets that really hold** (in all {len(runs)} runs): "
+                + ("; ".join(held) if held else "none") + ".", "",
+                "**Not met** (failed in at least one run): "
+                + ("; ".join(missed) if missed else "none") + ".", ""]
     out += ["## Where a peer is ahead of dualdiff", "", peers_ahead(ms), "",
             "Where dualdiff misses a target, its profile is at the end of this file."
             if profiles else "", ""]

@@ -144,6 +144,8 @@ def value_at(out, level):
 
 def aux_at(aux, level):
     """``aux`` passed back undifferentiated: the wrapping of ``level`` removed."""
+    if aux is None:
+        return None
     if not is_tree(aux):
         return value_at(aux, level)
     leaves, treedef = flatten(aux)

@@ -84,6 +84,16 @@ class _Recording:
         return grads[0] if self.treedef is LEAF else unflatten(self.treedef, grads)
 
 
+def _is_complex(v):
+    """Whether ``v`` (a number, array or wrapper) is complex; cheap for floats and arrays."""
+    t = type(v)
+    if t is float:
+        return False
+    if t is np.ndarray:
+        return v.dtype.kind == "c"
+    return np.iscomplexobj(strip(v))
+
+
 def _as_input(g, x, seed):
     """An adjoint shaped and typed like its input ``x`` (zeros where nothing flowed).
 
@@ -92,7 +102,7 @@ def _as_input(g, x, seed):
     if g is None:
         return zeros(x, None)
     g = unaliased(g, [x, seed])
-    if not np.iscomplexobj(x) and np.iscomplexobj(strip(g)):
+    if _is_complex(g) and not _is_complex(x):
         g = real(g)
     if type(g) not in WRAPPERS and type(g) not in TRACERS and isinstance(x, float):
         return float(g)
@@ -132,11 +142,11 @@ def value_and_grad(f, argnums=0, has_aux=False):
     def vg(*args, **kwargs):
         r = _Recording(f, args, kwargs, nums, single, has_aux)
         out = r.out
-        if is_tree(out):
+        if type(out) is not Var and is_tree(out):
             raise TypeError(f"grad needs f to return a scalar, got a {type(out).__name__}; "
                             "use dd.vjp or dd.jacobian for pytree outputs")
         s = shape(out)
-        if math.prod(s) != 1:
+        if s != () and math.prod(s) != 1:
             raise ValueError(f"grad needs f to return a scalar, got shape {s}; "
                              "use dd.vjp or dd.jacobian for vector outputs")
         value = r.value(out)

@@ -228,6 +228,9 @@ def test_drivers_on_trees_equal_drivers_on_the_flat_vector(tree, seed):
     g = dd.grad(l)(tree)
     assert flatten(g)[1] == flatten(tree)[1]
     _close(_flat(g), dd.grad(L)(v))
+    value, g2 = dd.value_and_grad(l)(tree)
+    assert value == pytest.approx(L(v), rel=1e-13)
+    _close(_flat(g2), _flat(g))
 
     # vjp of an output that is itself a tree (the input's structure, sliced)
     m = (n + 1) // 2

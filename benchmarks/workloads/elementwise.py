@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks import native
 from benchmarks.harness import DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 
@@ -38,6 +39,13 @@ def jvp_case(s: Systems, n: int) -> Case:
         dd = s.dd
         entries.append(Entry("dd.jvp", "dualdiff: dd.jvp", DUALDIFF,
                              lambda: dd.jvp(g, (x,), (v,))))
+
+        def make_jit():
+            staged = dd.jit(lambda x, v: dd.jvp(g, (x,), (v,)))
+            return lambda: staged(x, v)
+
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.jvp)", DUALDIFF, None,
+                             make=make_jit))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj, vj = jnp.asarray(x), jnp.asarray(v)
@@ -60,6 +68,7 @@ def jvp_case(s: Systems, n: int) -> Case:
         xt, vt = s.torch_tensor(x), s.torch_tensor(v)
         entries.append(Entry("torch", "torch.func.jvp", PEER,
                              lambda: torch.func.jvp(lambda x: g(x, torch), (xt,), (vt,))))
+    entries += native.jvp_rows(s, g, x, v)
     return Case("jvp", n, f"{n:.0e}", entries, jvp_hand(x, v), rtol=1e-12)
 
 

@@ -13,6 +13,7 @@ from functools import partial
 
 import numpy as np
 
+from benchmarks import native
 from benchmarks.harness import BASELINE, DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 
@@ -64,6 +65,8 @@ def jacobian_case(s: Systems, n: int) -> Case:
             Entry("dd.jacobian.chunk1", "dualdiff: dd.jacobian(chunk_size=1)", DUALDIFF, None,
                   make=lambda: partial(dd.jacobian(h, chunk_size=1), x)),
             Entry("dd.jvp.loop", "dualdiff: loop of n dd.jvp columns", DUALDIFF, jvp_loop),
+            Entry("dd.jit", "dualdiff: dd.jit(dd.jacobian)", DUALDIFF, None,
+                  make=lambda: partial(dd.jit(dd.jacobian(h)), x)),
         ]
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
@@ -84,6 +87,7 @@ def jacobian_case(s: Systems, n: int) -> Case:
         At, xt = s.torch_tensor(A), s.torch_tensor(x)
         jt = torch.func.jacfwd(lambda x: h(x, torch, At))
         entries.append(Entry("torch", "torch.func.jacfwd", PEER, lambda: jt(xt)))
+    entries += native.jacobian_rows(s, h, x)
     return Case("jacobian", n, str(n), entries, jacobian_hand_batched(A, x), rtol=1e-12)
 
 

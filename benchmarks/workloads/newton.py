@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks import native
 from benchmarks.harness import DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 from benchmarks.workloads.rosenbrock import rosen, rosen_grad_hand, rosen_hvp_hand
@@ -43,6 +44,14 @@ def newton_case(s: Systems, n: int) -> Case:
             return lambda: solve(gd, lambda x, p: dd.hvp(rosen, x, p), x0)
 
         entries.append(Entry("dd", "dualdiff: dd.grad + dd.hvp", DUALDIFF, None, make=make_dd))
+
+        def make_jit():
+            gd = dd.jit(dd.grad(rosen))
+            hd = dd.jit(lambda x, p: dd.hvp(rosen, x, p))
+            return lambda: solve(gd, hd, x0)
+
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit of dd.grad and dd.hvp", DUALDIFF, None,
+                             make=make_jit))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
 
@@ -81,6 +90,8 @@ def newton_case(s: Systems, n: int) -> Case:
 
         entries.append(Entry("torch", "torch.func grad + jvp(grad)", PEER,
                              lambda: solve(jac_t, hessp_t, x0)))
+    for key, (label, jac, hessp) in native.newton_pairs(s, rosen).items():
+        entries.append(Entry(key, label, PEER, lambda jac=jac, hessp=hessp: solve(jac, hessp, x0)))
     expected = solve(rosen_grad_hand, rosen_hvp_hand, x0).x
     return Case("newton", n, str(n), entries, expected, rtol=1e-6, post=post)
 

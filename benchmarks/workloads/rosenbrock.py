@@ -13,6 +13,7 @@ from functools import partial
 
 import numpy as np
 
+from benchmarks import native
 from benchmarks.harness import BASELINE, DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 
@@ -60,6 +61,8 @@ def grad_case(s: Systems, n: int) -> Case:
     if s.dd is not None:
         entries.append(Entry("dd.grad", "dualdiff: dd.grad", DUALDIFF, None, memory=True,
                              make=lambda: partial(s.dd.grad(rosen), x)))
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.grad)", DUALDIFF, None,
+                             memory=True, make=lambda: partial(s.dd.jit(s.dd.grad(rosen)), x)))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj = jnp.asarray(x)
@@ -78,6 +81,7 @@ def grad_case(s: Systems, n: int) -> Case:
         xt = s.torch_tensor(x)
         gt = torch.func.grad(lambda x: rosen(x, torch))
         entries.append(Entry("torch", "torch.func.grad", PEER, lambda: gt(xt)))
+    entries += native.gradient_rows(s, rosen, (x,))
     return Case("rosen-grad", n, f"{n:.0e}", entries, rosen_grad_hand(x), rtol=1e-12)
 
 
@@ -92,6 +96,9 @@ def hvp_case(s: Systems, n: int) -> Case:
         dd = s.dd
         entries.append(Entry("dd.hvp", "dualdiff: dd.hvp", DUALDIFF,
                              lambda: dd.hvp(rosen, x, v), memory=True))
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.hvp)", DUALDIFF, None,
+                             memory=True, make=lambda: partial(
+                                 dd.jit(lambda x, v: dd.hvp(rosen, x, v)), x, v)))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj, vj = jnp.asarray(x), jnp.asarray(v)
@@ -117,6 +124,7 @@ def hvp_case(s: Systems, n: int) -> Case:
         gt = torch.func.grad(lambda x: rosen(x, torch))
         entries.append(Entry("torch", "torch.func jvp(grad)", PEER,
                              lambda: torch.func.jvp(gt, (xt,), (vt,))[1]))
+    entries += native.hvp_rows(s, rosen, x, v)
     return Case("rosen-hvp", n, f"{n:.0e}", entries, rosen_hvp_hand(x, v), rtol=1e-12)
 
 

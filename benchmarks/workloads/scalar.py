@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from benchmarks import native
 from benchmarks.harness import BASELINE, DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 
@@ -67,6 +70,11 @@ def grad_bare(x1, x2):
             f_bare(BareDual(x1, 0.0), BareDual(x2, 1.0)).t)
 
 
+def f_np(x1, x2):
+    """The scalar function in plain NumPy, for the NumPy-native peers."""
+    return np.log(x1) + x1 * x2 - np.sin(x2)
+
+
 def grad_hand(x1, x2):
     return (1.0 / x1 + x2, x1 - math.cos(x2))
 
@@ -103,18 +111,30 @@ def scalar_grad_case(s: Systems) -> Case:
         def f_vec(x):
             return dd.log(x[0]) + x[0] * x[1] - dd.sin(x[1])
 
-        import numpy as np
-
         xv = np.array([X1, X2])
         def make_tape():
             g_tape = dd.grad(f_vec)
             return lambda: tuple(g_tape(xv))
 
+        def make_jit():
+            staged = dd.jit(lambda x1, x2: (dd.jvp(f_dd, (x1, x2), (1.0, 0.0))[1],
+                                            dd.jvp(f_dd, (x1, x2), (0.0, 1.0))[1]))
+            return lambda: staged(X1, X2)
+
         entries += [
+            Entry("dd.jit", "dualdiff: dd.jit(2 x dd.jvp)", DUALDIFF, None, make=make_jit),
             Entry("dd.jvp", "dualdiff: 2 x dd.jvp", DUALDIFF, grad_dd),
             Entry("dd.grad", "dualdiff: dd.grad (tape, 2-vector)", DUALDIFF, None,
                   make=make_tape),
         ]
+
+        def make_argnums():
+            # the JAX-style call: two scalar arguments (the drivers' pytree/argnums path)
+            g_args = dd.grad(f_dd, argnums=(0, 1))
+            return lambda: g_args(X1, X2)
+
+        entries.append(Entry("dd.grad argnums", "dualdiff: dd.grad(argnums=(0, 1)) (tape)",
+                             DUALDIFF, None, make=make_argnums))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
 
@@ -147,6 +167,7 @@ def scalar_grad_case(s: Systems) -> Case:
         t1 = torch.tensor(X1, dtype=torch.float64)
         t2 = torch.tensor(X2, dtype=torch.float64)
         entries.append(Entry("torch", "torch.func.grad", PEER, lambda: gt(t1, t2)))
+    entries += native.gradient_rows(s, f_np, (X1, X2), (0, 1))
     return Case("scalar-grad", 2, "(2, 5)", entries, grad_hand(X1, X2), rtol=1e-13)
 
 
@@ -164,6 +185,13 @@ def logistic_case(s: Systems, n: int) -> Case:
 
         entries.append(Entry("dd.derivative", "dualdiff: dd.derivative", DUALDIFF, None,
                              make=make_d))
+
+        def make_jit():
+            staged = s.dd.jit(s.dd.derivative(lambda l: logistic(l, n)))
+            return lambda: staged(L0)
+
+        entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.derivative)", DUALDIFF, None,
+                             make=make_jit))
     if s.jax is not None:
         jax = s.jax
         g = jax.grad(lambda l: logistic(l, n))
@@ -180,6 +208,9 @@ def logistic_case(s: Systems, n: int) -> Case:
         gt = torch.func.grad(lambda l: logistic(l, n))
         t0 = torch.tensor(L0, dtype=torch.float64)
         entries.append(Entry("torch", "torch.func.grad", PEER, lambda: gt(t0)))
+    # plain arithmetic: autograd's existing row is already "plain" code
+    entries += [e for e in native.gradient_rows(s, lambda l: logistic(l, n), (L0,))
+                if e.key != "autograd.np"]
     # The map is chaotic (the derivative reaches 1e300 at 1000 steps) and each system rounds
     # the product rule its own way, so agreement is to about 1e-12 per step, not to 1 ulp.
     return Case("logistic", n, f"{n} steps", entries, logistic_derivative_hand(L0, n), rtol=1e-8)
