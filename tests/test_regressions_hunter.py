@@ -142,3 +142,19 @@ def test_jit_of_gradients_through_functions_of_tuples(f):
     # dd.jit's constant folding asked np.ndim of a whole tuple on its getitem: ValueError
     a = np.random.default_rng(0).standard_normal((2, 3, 3)) + 2 * np.eye(3)
     np.testing.assert_allclose(dd.jit(dd.grad(f))(a), dd.grad(f)(a), rtol=1e-13, atol=1e-14)
+
+
+# (check_rule's complex step: np.cov casts complex aweights to real, and says so)
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")
+@pytest.mark.parametrize("kw", [{}, {"ddof": 0}, {"ddof": 2},
+                                {"fweights": np.array([1, 2, 1, 1, 3])}])
+def test_cov_derivative_in_aweights(kw):
+    # aweights were stripped (taken as constants): the derivative in them came back as 0
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((3, 5)), rng.uniform(0.5, 2.0, 5)
+    f = lambda w: np.cov(x, aweights=w, **kw)
+    h = 1e-6
+    fd = np.stack([(f(w + h * e) - f(w - h * e)) / (2 * h) for e in np.eye(5)], axis=-1)
+    np.testing.assert_allclose(dd.jacobian(f)(w), fd, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(f(w), np.cov(x, aweights=w, **kw), rtol=1e-14)
+    dd.check_rule(lambda x, w: np.cov(x, aweights=w, **kw), x, w)
