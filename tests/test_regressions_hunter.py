@@ -158,3 +158,31 @@ def test_cov_derivative_in_aweights(kw):
     np.testing.assert_allclose(dd.jacobian(f)(w), fd, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(f(w), np.cov(x, aweights=w, **kw), rtol=1e-14)
     dd.check_rule(lambda x, w: np.cov(x, aweights=w, **kw), x, w)
+
+
+def test_check_rule_catches_a_wrong_rule_whose_complex_step_is_refused():
+    # the complex step's own step (1e-100) overwrote the five-point difference's, so the
+    # forward check's floor was ~1e93: any jvp passed when the complex step was not usable
+    wrong = dd.primitive(np.sin, partials=[lambda x, out: np.cos(x) * 1.0001])
+    with pytest.raises(AssertionError, match="forward mode"):
+        dd.check_rule(wrong, np.array([0.3, 1.0]))
+    wrong_abs = dd.primitive(np.abs, partials=[lambda x, out: 1.01 * np.sign(x)])
+    with pytest.raises(AssertionError, match="forward mode"):
+        dd.check_rule(wrong_abs, np.array([0.3, -1.0]))
+
+
+def test_check_rule_in_float32_and_float16():
+    x = np.random.default_rng(0).uniform(0.2, 0.9, (2, 3))
+    for dtype in (np.float32, np.float16):
+        for f in (np.sin, np.exp, np.log, np.tanh, np.sqrt, np.arcsin):
+            dd.check_rule(f, x.astype(dtype))
+    dd.check_rule(np.sin, np.float32(0.5))
+    dd.check_rule(np.linalg.inv, (3 * np.eye(3) + 0.1).astype(np.float32))
+
+
+def test_check_rule_tries_smaller_steps_near_a_reordering():
+    # eigenvalues of complex matrices come back in LAPACK's order, which a step of 1e-3
+    # can change; the derivative is right (it converges as h**2 at smaller steps)
+    rng = np.random.default_rng(42)
+    a = rng.standard_normal((5, 8, 8)) + 1j * rng.standard_normal((5, 8, 8))
+    dd.check_rule(lambda x: (np.linalg.eig(x)[0], np.abs(np.linalg.eig(x)[1])), a, order=1)
