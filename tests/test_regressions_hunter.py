@@ -186,3 +186,21 @@ def test_check_rule_tries_smaller_steps_near_a_reordering():
     rng = np.random.default_rng(42)
     a = rng.standard_normal((5, 8, 8)) + 1j * rng.standard_normal((5, 8, 8))
     dd.check_rule(lambda x: (np.linalg.eig(x)[0], np.abs(np.linalg.eig(x)[1])), a, order=1)
+
+
+@pytest.mark.parametrize("f", [
+    lambda a, b: np.append([a, 2.0, 3.0], b),
+    lambda a, b: np.where([True, False], [a, b], b),
+    lambda a, b: np.hstack([[a], b]),
+    lambda a, b: np.insert(b * np.ones(3), 1, [a, b]),
+    lambda a, b: np.stack([[a, 2.0], [b, b]]),
+    lambda a, b: np.block([[a, b]]),
+])
+def test_a_list_holding_scalar_duals_is_differentiated(f):
+    # np.append([a, 2.0], b) with b a Dual: the list became an object array taken for a
+    # constant, so the value held a Dual and the derivative in a was 0
+    y, t = dd.jvp(f, (1.0, 4.0), (1.0, 0.0))
+    assert np.asarray(y).dtype == float
+    np.testing.assert_array_equal(y, f(1.0, 4.0))
+    np.testing.assert_array_equal(t, f(2.0, 4.0) - f(1.0, 4.0))  # linear in a
+    dd.check_rule(f, 1.0, 4.0)
