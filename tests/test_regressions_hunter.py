@@ -204,3 +204,17 @@ def test_a_list_holding_scalar_duals_is_differentiated(f):
     np.testing.assert_array_equal(y, f(1.0, 4.0))
     np.testing.assert_array_equal(t, f(2.0, 4.0) - f(1.0, 4.0))  # linear in a
     dd.check_rule(f, 1.0, 4.0)
+
+
+def test_eigh_upper_returns_numpys_eigenvectors_and_their_derivative():
+    # eigh(a, "U") ran LAPACK with "L" on the symmetrised matrix: eigenvectors of other
+    # signs than NumPy's, so the derivative was not that of np.linalg.eigh(a, "U")
+    rng = np.random.default_rng(42)
+    a, u = rng.standard_normal((2, 6, 6)), rng.standard_normal((2, 6, 6))
+    for uplo in ("L", "U"):
+        f = lambda m: np.linalg.eigh(m, uplo)[1]  # noqa: B023
+        y, t = dd.jvp(f, (a,), (u,))
+        np.testing.assert_array_equal(y, f(a))
+        h = 1e-6
+        np.testing.assert_allclose(t, (f(a + h * u) - f(a - h * u)) / (2 * h), atol=1e-7)
+    dd.check_rule(lambda m: np.linalg.eigh(m, "U"), a[0])
