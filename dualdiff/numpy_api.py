@@ -43,11 +43,22 @@ PRIMAL_FUNCTIONS.update({
 })
 
 
-def _lift_all(args):
-    """Object arrays of wrappers (``np.array([d1, d2])``) as one wrapper each."""
+def _lift_all(args, lists=True):
+    """Object arrays of wrappers (``np.array([d1, d2])``) as one wrapper each, and so a list
+    of numbers and scalar wrappers (``np.append([x, 2.0], y)``: else NumPy would make it an
+    object array that the primitives take for a constant)."""
     if isinstance(args, (list, tuple)):
-        return type(args)(_lift_all(a) for a in args)
+        lifted = type(args)(_lift_all(a, lists) for a in args)
+        if lists and type(args) is list and _scalars_with_wrappers(lifted):
+            return lift_objects(np.array(lifted, dtype=object))
+        return lifted
     return lift_objects(args)
+
+
+def _scalars_with_wrappers(items):
+    kinds = [type(x) in WRAPPERS and shape(x) == () for x in items]
+    return any(kinds) and all(
+        k or isinstance(x, (int, float, complex, np.number)) for k, x in zip(kinds, items))
 
 
 scipy_hook.install()
@@ -287,7 +298,9 @@ def function(func, args, kwargs):
         raise TypeError(f"{qualified_name(func)} is not supported on Duals (no derivative rule; "
                         "add one with dd.register_rule)")
     try:
-        return impl(*(_lift_all(args) if _has_objects(args) else args), **kwargs)
+        # (np.block reads the nesting of its lists: they stay lists)
+        lifted = _lift_all(args, func is not np.block) if _has_objects(args) else args
+        return impl(*lifted, **kwargs)
     except TypeError as e:
         if "unexpected keyword" in str(e):
             raise TypeError(f"np.{func.__name__}: {e}") from None

@@ -164,7 +164,8 @@ def test_round_decimals_and_python_round():
 
 # --- functions of two arguments -----------------------------------------------------------
 
-X2, Y2 = np.array([2.7, -3.1, 5.3, 0.4]), np.array([1.3, 0.9, -2.2, 1.7])
+# (no x / y an integer: 2.7 % 0.9 sits on a jump of mod, where check_rule rightly objects)
+X2, Y2 = np.array([2.7, -3.1, 5.3, 0.4]), np.array([1.3, 0.95, -2.2, 1.7])
 
 BINARY = {
     "remainder": (np.remainder, lambda x, y: (np.ones_like(x), -np.floor(x / y))),
@@ -411,7 +412,9 @@ def test_dd_name_agrees_with_numpy(name, args):
     np.testing.assert_allclose(fn(*args), ref(*args), rtol=1e-15)
     duals = [dd.Dual(a, np.ones_like(a)) for a in args]
     np.testing.assert_allclose(fn(*duals).tangent, ref(*duals).tangent, rtol=1e-15)
-    if name != "nan_to_num":  # (a nan input: no finite-difference reference)
+    if name == "heaviside":  # (a jump in x at 0: the difference checks the slope in h)
+        dd.check_rule(lambda h: fn(args[0], h), args[1])
+    elif name != "nan_to_num":  # (a nan input: no finite-difference reference)
         dd.check_rule(fn, *args)
 
 

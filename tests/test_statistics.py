@@ -18,7 +18,7 @@ Z = rng.standard_normal(5) + 1j * rng.standard_normal(5)
 W = rng.uniform(0.5, 2.0, 5)
 XP = np.array([-1.0, 0.0, 0.5, 2.0, 3.5])
 FP = rng.standard_normal(5)
-Q = np.array([0.3, -1.2, 2.0, 0.7])
+Q = np.array([0.3, -1.2, 2.1, 0.7])  # (none on a knot of XP: interp has a kink there)
 
 NAN = M.copy()
 NAN[0, 1] = NAN[2, 3] = NAN[2, 4] = np.nan
@@ -83,7 +83,7 @@ CASES = {
     "interp in fp and xp": (lambda x, xp, fp: np.interp(x, xp, fp), (Q, XP, FP)),
     "interp complex fp": (lambda fp: np.interp(Q, XP, fp), (FP + 1j * FP[::-1],)),
     "interp period": (lambda x: np.interp(x, [0.0, 1.0, 2.5], [1.0, 3.0, -1.0], period=3.0),
-                      (np.array([-0.5, 0.4, 3.7, 8.1]),)),
+                      (np.array([-0.6, 0.4, 3.7, 8.1]),)),  # (-0.5 is the knot 2.5)
     "polyval": (lambda p, x: np.polyval(p, x), (W, Q)),
     "polyval scalar": (lambda p, x: np.polyval(p, x), (W, 0.7)),
     "polyval complex": (lambda p, x: np.polyval(p, x), (Z, 0.3 + 0.2j)),

@@ -467,8 +467,9 @@ def _hermitian(a, uplo):
     return t + _mH(t) + d
 
 
-def _eigh_impl(a):
-    w, v = np.linalg.eigh(a)
+def _eigh_impl(a, uplo="L"):
+    # LAPACK with NumPy's own UPLO: the same eigenvectors (signs included) as np.linalg.eigh
+    w, v = np.linalg.eigh(a, UPLO=uplo)
     return np.concatenate([w[..., None, :].astype(v.dtype), v], axis=-2)
 
 
@@ -488,7 +489,7 @@ def _real_diag(c):
     return real(d) if _is_complex(d) else d
 
 
-def _eigh_jvp(primals, tangents, out, batch):
+def _eigh_jvp(primals, tangents, out, batch, uplo="L"):
     """``A = V diag(w) V^H``, ``C = V^H dA V``: ``dw = diag C``, ``dV = V (F o C)`` with
     ``F[i, j] = 1 / (w_j - w_i)`` (zero diagonal: the gauge ``Im v_i^H dv_i = 0``)."""
     w, v = _eig_parts(out, True)
@@ -524,7 +525,7 @@ def eigh(a, UPLO="L"):  # noqa: N803 (NumPy's name)
     True
     """
     _square(a)
-    w, v = _eig_parts(eigh_p(_hermitian(a, UPLO)), True)
+    w, v = _eig_parts(eigh_p(_hermitian(a, UPLO), uplo=UPLO.upper()), True)
     return EighResult((w, v))
 
 

@@ -80,6 +80,17 @@ def _constant_order(name, what):
     return partial
 
 
+def _real_only(name, x):
+    """``x``, refused with a clear message if complex (SciPy's own error names an internal
+    ufunc: ``polygamma`` of a complex ``x``, reached by the second derivative of ``gamma``
+    or ``loggamma``, fails in ``_zeta``)."""
+    if np.iscomplexobj(x):
+        raise TypeError(f"scipy.special.{name} has no complex version (it is the derivative of "
+                        "digamma: gamma, loggamma and digamma of a complex input can be "
+                        "differentiated only once)")
+    return x
+
+
 def _nonzero(x, y):
     """``y``, with 1 where ``x == 0`` (a safe denominator for terms that are 0 there)."""
     return select(strip(x) == 0, 1.0, y)
@@ -104,7 +115,7 @@ log_ndtr = _unary("log_ndtr", lambda x, out: exp(-0.5 * square(x) - out) / _SQRT
 polygamma = _binary(
     "polygamma", _constant_order("polygamma", "order n"),
     lambda n, x, out: polygamma(n + 1.0, x),
-    np_fn=sp.polygamma,
+    np_fn=lambda n, x: sp.polygamma(n, _real_only("polygamma", x)),
 )
 polygamma.ufunc = None  # a Python function: reached through FUNCTIONS (see install)
 digamma = _unary("digamma", lambda x, out: polygamma(1.0, x))

@@ -592,7 +592,7 @@ def cov(m: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, bias: boo
     """``np.cov`` through ``mean`` and ``matmul``: ``(X - mean) w (X - mean)^H / (sum w -
     ddof)`` for the variables in the rows of ``X`` (columns with ``rowvar=False``).
 
-    ``fweights`` and ``aweights`` are constants.
+    ``fweights`` (integer frequencies) are constants; ``aweights`` may carry derivatives.
     """
     if ddof is not None and ddof != int(ddof):
         raise ValueError("ddof must be integer")
@@ -612,7 +612,7 @@ def cov(m: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, bias: boo
     if fweights is not None:
         w = np.asarray(strip(fweights), dtype=float)
     if aweights is not None:
-        aw = np.asarray(strip(aweights), dtype=float)
+        aw = aweights if type(aweights) in WRAPPERS else np.asarray(aweights, dtype=float)
         w = aw if w is None else w * aw
     n = shape(x)[1]
     if w is None:
@@ -622,14 +622,13 @@ def cov(m: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, bias: boo
         xw = xc
     else:
         avg = average(x, axis=1, weights=w)
-        w_sum = float(np.sum(w))
+        w_sum = sum_p(w, axis=(0,))
         if ddof == 0:
             fact = w_sum
         elif aweights is None:
             fact = w_sum - ddof
         else:
-            aw = np.asarray(strip(aweights), dtype=float)
-            fact = w_sum - ddof * float(np.sum(w * aw)) / w_sum
+            fact = w_sum - ddof * sum_p(w * aw, axis=(0,)) / w_sum
         xc = x - expand_dims(avg, 1)
         xw = xc * w
     if fact <= 0:

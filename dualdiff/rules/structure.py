@@ -122,15 +122,21 @@ def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Value:
 # --- indexing ------------------------------------------------------------------------------
 
 
-def _batched_index(index):
-    if sum(isinstance(i, np.ndarray) for i in index) > 1:
-        adv = [isinstance(i, np.ndarray) for i in index]
+def _batched_index(index, batch):
+    """``index`` for a tangent with a leading batch axis of ``batch`` directions.
+
+    Where the advanced indices (integer arrays, and integers beside them) are separated by a
+    slice, NumPy puts the advanced axes first, so a leading ``slice(None)`` would land behind
+    them; the batch axis is then indexed by an ``arange`` broadcast against them instead.
+    """
+    arrays = [i for i in index if _is_array(i)]
+    if arrays:
+        adv = [_is_array(i) or isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+               for i in index]
         first, last = adv.index(True), len(adv) - adv[::-1].index(True)
         if not all(adv[first:last]):
-            raise TypeError(
-                "indexing with advanced indices separated by a slice is not supported with a "
-                "batch of tangents; use jacobian(..., chunk_size=1) or reorder the axes"
-            )
+            depth = len(np.broadcast_shapes(*(shape(a) for a in arrays)))
+            return (np.arange(batch).reshape((batch,) + (1,) * depth),) + index
     return (slice(None),) + index
 
 
@@ -147,13 +153,19 @@ getitem_p = register(
         lambda out_bar, primals, out, wants, index: [
             index_add_p(out_bar, index=index, shape=np.shape(strip(primals[0])))
         ],
-        lambda params, primals, out, batch: {"index": _batched_index(params["index"])},
+        lambda params, primals, out, batch: {"index": _batched_index(params["index"], batch)},
     )
 )
 
 
+def _is_array(i):
+    """An integer-array entry of an index: anything but an int, a slice, ``None`` or ``...``
+    (so also a staged array of dd.jit, which is no ``np.ndarray``)."""
+    return not (i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)))
+
+
 def _is_basic(index):
-    return not any(isinstance(i, np.ndarray) for i in index)
+    return not any(_is_array(i) for i in index)
 
 
 def _index_add_impl(g, index, shape):
@@ -171,7 +183,7 @@ index_add_p = register(
         _index_add_impl,
         lambda out_bar, primals, out, wants, index, shape: [getitem_p(out_bar, index=index)],
         lambda params, primals, out, batch: {
-            "index": _batched_index(params["index"]),
+            "index": _batched_index(params["index"], batch),
             "shape": (batch,) + tuple(params["shape"]),
         },
     )
@@ -189,16 +201,33 @@ def _set_index_jvp(primals, tangents, out, batch, index):
     tx, tv = (zeros(p, batch) if t is None else t for p, t in zip(primals, tangents))
     if batch is not None:
         tv = expand(tv, ndim(v), np.ndim(strip(x)[index]))
-        index = _batched_index(index)
+        index = _batched_index(index, batch)
     return set_index_p(tx, tv, index=index)
 
 
 def _set_index_vjp(out_bar, primals, out, wants, index):
     x, v = primals
-    return [
-        set_index_p(out_bar, 0.0, index=index) if wants[0] else None,
-        unbroadcast(getitem_p(out_bar, index=index), shape(v)) if wants[1] else None,
-    ]
+    v_bar = None
+    if wants[1]:
+        v_bar = getitem_p(out_bar, index=index)
+        landed = _landed(np.shape(strip(x)), index)
+        if landed is not None:
+            v_bar = where(landed, v_bar, 0.0)
+        v_bar = unbroadcast(v_bar, shape(v))
+    return [set_index_p(out_bar, 0.0, index=index) if wants[0] else None, v_bar]
+
+
+def _landed(xshape, index):
+    """Where an index repeats an element (``x[[0, 0]] = v``), only NumPy's last write lands:
+    the mask of the selected places whose write is kept (None if every one is)."""
+    if _is_basic(index):
+        return None
+    selected = np.empty(xshape, dtype=np.int64)[index].shape
+    ids = np.arange(math.prod(selected)).reshape(selected)
+    marker = np.full(xshape, -1, dtype=np.int64)
+    marker[index] = ids
+    kept = marker[index] == ids
+    return None if kept.all() else kept
 
 
 #: ``x`` with ``x[index] = v``, as a new array (the forward and reverse rules are each one
@@ -244,10 +273,17 @@ def swapaxes(x, axis1, axis2):
 
 
 def moveaxis(x, source, destination):
+    """``np.moveaxis``: ``source`` and ``destination`` are axes or sequences of axes."""
     nd = ndim(x)
-    (s,), (d,) = normalize_axis(source, nd), normalize_axis(destination, nd)
-    perm = [i for i in range(nd) if i != s]
-    perm.insert(d, s)
+    src, dst = normalize_axis(source, nd), normalize_axis(destination, nd)
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same number of "
+                         "elements")
+    if len(set(src)) < len(src) or len(set(dst)) < len(dst):
+        raise ValueError("repeated axis in `source` or `destination` argument")
+    perm = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        perm.insert(d, s)
     return transpose(x, perm)
 
 
@@ -867,7 +903,7 @@ def dsplit(x, indices_or_sections):
 
 def column_stack(xs):
     """``np.column_stack``: 1-d inputs become columns."""
-    return concatenate([reshape_p(x, shape=(shape(x)[0], 1)) if ndim(x) < 2 else atleast_2d(x)
+    return concatenate([reshape_p(x, shape=(math.prod(shape(x)), 1)) if ndim(x) < 2 else x
                         for x in xs], axis=1)
 
 

@@ -134,7 +134,7 @@ def _fold(fn, a, b):
     """
     name = getattr(fn, "name", None) if not isinstance(fn, type(operator.add)) else None
     op = fn if name is None else _PRIM_OPS.get(name)
-    if op is None:
+    if op not in (operator.add, operator.sub, operator.mul):  # (getitem of a tuple: no)
         return None
     for x, c, right in ((a, b, True), (b, a, False)):
         if type(x) is Tracer and type(c) in (float, int) and np.ndim(x.value) == 0:
