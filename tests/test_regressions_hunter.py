@@ -218,3 +218,24 @@ def test_eigh_upper_returns_numpys_eigenvectors_and_their_derivative():
         h = 1e-6
         np.testing.assert_allclose(t, (f(a + h * u) - f(a - h * u)) / (2 * h), atol=1e-7)
     dd.check_rule(lambda m: np.linalg.eigh(m, "U"), a[0])
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: np.reshape(x, (4, 6), order="F"),
+    lambda x: np.reshape(x, (-1, 3), order="F"),
+    lambda x: np.reshape(x, shape=(24,), order="F"),
+    lambda x: np.ravel(x, "F"),
+    lambda x: np.ravel(x, order="C"),
+])
+def test_reshape_and_ravel_in_fortran_order(f):
+    # order= was refused ("unexpected keyword argument")
+    a = np.random.default_rng(0).standard_normal((2, 3, 4))
+    y, t = dd.jvp(f, (a,), (a,))
+    np.testing.assert_array_equal(y, f(a))
+    np.testing.assert_array_equal(t, f(a))
+    dd.check_rule(f, a)
+
+
+def test_ravel_in_memory_order_is_refused():
+    with pytest.raises(TypeError, match="order='K'"):
+        dd.jvp(lambda x: np.ravel(x, "K"), (np.ones(3),), (np.ones(3),))

@@ -241,13 +241,29 @@ set_index_p = register(
 # --- NumPy's functions, composed from the primitives -------------------------------------
 
 
-def reshape(x: ArrayLike, shape: Shape, *more: int) -> Value:
-    """``np.reshape``; accepts ``reshape(x, 2, 3)`` like the method."""
+def reshape(x: ArrayLike, shape: Shape, *more: int, order: str = "C") -> Value:
+    """``np.reshape``; accepts ``reshape(x, 2, 3)`` like the method.  ``order="F"`` reads and
+    writes in Fortran order: the C-order reshape of the transpose, transposed back."""
     if more:
         shape = (shape,) + more
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
-    return reshape_p(x, shape=tuple(shape))
+    shape = tuple(shape)
+    if _fortran(order, "reshape"):
+        # (a -1 resolved first: the reversed shape must be known)
+        known = math.prod(n for n in shape if n != -1)
+        size = math.prod(np.shape(strip(x)))
+        new = tuple(size // known if n == -1 and known else n for n in shape)
+        return transpose(reshape_p(transpose(x), shape=new[::-1]))
+    return reshape_p(x, shape=shape)
+
+
+def _fortran(order, name):
+    if order in ("C", None):
+        return False
+    if order == "F":
+        return True
+    raise TypeError(f"np.{name}(order={order!r}) is not supported on Duals: use 'C' or 'F'")
 
 
 def broadcast_to(x, shape):
@@ -255,8 +271,8 @@ def broadcast_to(x, shape):
     return broadcast_to_p(x, shape=shape)
 
 
-def ravel(x):
-    return reshape_p(x, shape=(-1,))
+def ravel(x, order="C"):
+    return reshape_p(transpose(x) if _fortran(order, "ravel") else x, shape=(-1,))
 
 
 def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Value:
