@@ -280,8 +280,8 @@ class JacobianTask:
                                self.k, self.n)
 
 
-def jacobian(f: Function, argnums: ArgNums = 0, chunk_size: int | None = None,
-             has_aux: bool = False, mode: Literal["forward", "reverse"] = "forward",
+def jacobian(f: Function, chunk_size: int | None = None, argnums: ArgNums = 0,
+             has_aux: bool = False, mode: Literal["forward", "reverse", "auto"] = "forward",
              executor: Executor | None = None) -> Derivative:
     """``x -> J``, with ``J.shape == shape(f(x)) + shape(x)``, by forward mode.
 

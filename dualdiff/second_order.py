@@ -51,7 +51,7 @@ def hvp(f: Function, x: PyTree, v: PyTree) -> Tree:
     return grad(directional)(x)
 
 
-def hessian(f: Function, argnums: ArgNums = 0, chunk_size: int | None = None,
+def hessian(f: Function, chunk_size: int | None = None, argnums: ArgNums = 0,
             executor: Executor | None = None) -> Derivative:
     """``x -> H(x)``, of shape ``x.shape + x.shape``: forward mode over the reverse gradient.
 

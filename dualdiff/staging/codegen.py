@@ -98,28 +98,16 @@ class Emitter:
         if t is tuple or (isinstance(x, tuple) and hasattr(x, "_fields")):
             if t is not tuple:  # a named tuple (eigh's result, ...): rebuilt as its own type
                 return f"{self.hoist(t)}(" + ", ".join(self.expr(v) for v in x) + ")"
-            inner = ", ".join(self.expr(v) for v in x)
-            return f"({inner},)" if len(x) == 1 else f"({inner})"
-        if t is list:
-            return "[" + ", ".join(self.expr(v) for v in x) + "]"
-        if t is dict:
-            return "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v in x.items()) + "}"
-        return self.hoist(x)
+        built = _container(x, self.expr)
+        return built if built is not None else self.hoist(x)
 
     def result(self, x):
         """The return expression: as :meth:`expr`, but a constant array is copied, so that a
         caller who writes into one result cannot change the next."""
-        t = type(x)
-        if t is np.ndarray:
+        if type(x) is np.ndarray:
             return f"{self.hoist(x)}.copy()"
-        if t is tuple:
-            inner = ", ".join(self.result(v) for v in x)
-            return f"({inner},)" if len(x) == 1 else f"({inner})"
-        if t is list:
-            return "[" + ", ".join(self.result(v) for v in x) + "]"
-        if t is dict:
-            return "{" + ", ".join(f"{k!r}: {self.result(v)}" for k, v in x.items()) + "}"
-        return self.expr(x)
+        built = _container(x, self.result)
+        return built if built is not None else self.expr(x)
 
     def callee(self, node):
         """The name to call for ``node.fn`` (specialised to floats or arrays for primitives)."""
@@ -197,6 +185,20 @@ class Emitter:
         if kind in ("int", "item"):
             return f"if {var} != {value!r}: raise _Retrace"
         return f"if not _same({var}, {self.hoist(value)}): raise _Retrace"
+
+
+def _container(x, each):
+    """The source of a tuple, list or dict with ``each`` for its items (None if ``x`` is no
+    plain container)."""
+    t = type(x)
+    if t is tuple:
+        inner = ", ".join(each(v) for v in x)
+        return f"({inner},)" if len(x) == 1 else f"({inner})"
+    if t is list:
+        return "[" + ", ".join(each(v) for v in x) + "]"
+    if t is dict:
+        return "{" + ", ".join(f"{k!r}: {each(v)}" for k, v in x.items()) + "}"
+    return None
 
 
 _RESERVED = {"np", "math"}
