@@ -339,3 +339,38 @@ def test_a_constant_result_is_never_shared_between_calls():
         J = staged(np.ones(2))
         assert np.array_equal(J, A)
         J[0, 0] = 99.0
+
+
+def _stencil(x):
+    # reads overlapping slices, a strided slice and an integer position of a 2-d array
+    return np.sum(np.sin(x[1:, :]) * x[:-1, :] ** 2) + np.sum(x[::2, 1:] * x[0, :-1]) + x[1, 2]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_sums_of_scattered_adjoints_share_one_buffer(dtype):
+    # the adjoint of x[1:] and x[:-1] read together is one zeroed buffer with the terms added
+    # in the eager order, not one scattered array per term and a sum of each pair
+    x = (rng.standard_normal((5, 4)) + (1j * rng.standard_normal((5, 4))
+                                        if dtype is np.complex128 else 0)).astype(dtype)
+    f = _stencil if dtype is not np.complex128 else (lambda x: np.real(_stencil(x)))
+    grad, hvp = dd.grad(f), (lambda x, v: dd.hvp(f, x, v))
+    src = dd.jit(grad).source(x)
+    assert "index_add" not in src and "] += " in src
+    # one buffer: its start is the constant adjoint of x[1, 2] (copied), every term added in
+    assert src.count("np.zeros") + src.count(".copy()") == 1, src
+    same(dd.jit(grad)(x), grad(x))
+    v = np.ones_like(x)
+    same(dd.jit(hvp)(x, v), hvp(x, v))
+    same(dd.jit(grad)(2 * x), grad(2 * x))  # a replay, not the first call's values
+
+
+def test_a_scattered_term_read_elsewhere_is_not_fused_away():
+    # the gradient is returned beside one of its scattered terms, which must stay whole
+    def f(x):
+        g = dd.grad(lambda x: np.sum(x[1:] ** 2) + np.sum(x[:-1] ** 3))(x)
+        return g, dd.grad(lambda x: np.sum(x[1:] ** 2))(x)
+
+    x = np.linspace(0.5, 2.0, 6)
+    staged = dd.jit(f)
+    same(staged(x), f(x))
+    same(staged(x + 1), f(x + 1))

@@ -9,6 +9,10 @@ of its result.  On the way from the graph to the source:
 - an elementwise array operation whose operand is a temporary that no later line reads
   writes its result into that operand's memory (``np.sin(w3, out=w3)``): fewer large
   allocations, the same numbers;
+- a sum of scattered arrays (``index_add(a, I1) + index_add(b, I2) + ...``, the adjoint of
+  ``x[1:]`` and ``x[:-1]`` read together) is accumulated in one buffer, as the hand-written
+  gradient does (``g = np.zeros(n); g[I1] = a; g[I2] += b``): one allocation instead of one
+  per term and per sum, the same additions in the same order (see :func:`_fuse_scatters`);
 - constants (arrays, dtypes, non-finite floats) are hoisted into the function's namespace as
   ``c1, c2, ...``; numbers are written inline;
 - a primitive on Python floats calls its ``math`` implementation (``math.sin``, ``*``), on
@@ -149,6 +153,17 @@ class Emitter:
             return f"{name} = {self.expr(args[0])} {_INFIX[fn]} {self.expr(args[1])}"
         if fn in _PREFIX and not kwargs:
             return f"{name} = {_PREFIX[fn]}{self.expr(args[0])}"
+        if fn is _scatter_sum:
+            # one buffer for a sum of scattered terms (see _fuse_scatters)
+            self.fresh.add(node.index)
+            shape, dtype = node.value.shape, node.value.dtype
+            base = kwargs["base"]
+            rows = [f"{name} = np.zeros({shape!r}, {self.hoist(dtype)})" if base is None
+                    else f"{name} = {self.hoist(base)}.copy()"]
+            for k, (term, index) in enumerate(zip(args, kwargs["indices"])):
+                op = "=" if k == 0 and base is None else "+="
+                rows.append(f"{name}[{self.expr(index)}] {op} {self.expr(term)}")
+            return "\n    ".join(rows)
         if fn is scale and all(type(_value(a)) is float for a in args):
             # scale(p, t) is p * t but where a zero tangent meets an infinite slope: the
             # product is computed inline and the rule consulted only when it is nan
@@ -268,6 +283,101 @@ def _walk(x, out):
             _walk(v, out)
 
 
+def _scatter_sum(*terms, indices, shape, dtype, base):
+    """``base + index_add(terms[0], indices[0]) + index_add(terms[1], indices[1]) + ...``
+    (``base`` a constant array or None for zeros): the fused form :func:`_fuse_scatters`
+    emits, as a function (the generated code writes it out inline)."""
+    out = np.zeros(shape, dtype) if base is None else base.copy()
+    for k, (term, index) in enumerate(zip(terms, indices)):
+        if k == 0 and base is None:
+            out[index] = term
+        else:
+            out[index] += term
+    return out
+
+
+_ADDS = (operator.add, np.add)
+
+
+def _is_add(node):
+    fn = node.fn
+    return (fn in _ADDS or getattr(fn, "name", None) == "add") and not node.kwargs and len(
+        node.args) == 2 and type(node.args[1]) is Tracer and type(node.args[0]) in (
+        Tracer, np.ndarray)
+
+
+def _basic_scatter(node, shape, dtype):
+    """``(term, index)`` if ``node`` is ``index_add(term, index)`` of a basic index (slices
+    and integers: no repeated positions) into an array of this shape and dtype, else None."""
+    if getattr(node.fn, "name", None) != "index_add" or type(node.value) is not np.ndarray:
+        return None
+    if node.value.shape != shape or node.value.dtype != dtype:
+        return None
+    index = node.kwargs["index"]
+    index = index if type(index) is tuple else (index,)
+    if not all(type(i) in (slice, int) or i is None or i is Ellipsis for i in index):
+        return None
+    term = node.args[0]
+    if type(_value(term)) is not np.ndarray:
+        return None
+    return term, node.kwargs["index"]
+
+
+def _fuse_scatters(nodes, needed, uses):
+    """Rewrite left-deep sums of basic scatters into one ``_scatter_sum`` node each.
+
+    ``((index_add(a, I1) + index_add(b, I2)) + index_add(c, I3))``, each intermediate read
+    only by the next sum, is element by element ``((a + b) + c)`` over the positions each term
+    covers, and ``0`` elsewhere: one zeroed buffer with ``[I1] = a``, ``[I2] += b``,
+    ``[I3] += c`` computes the same additions in the same order (exactly, but for the sign of
+    a zero, as in :func:`~dualdiff.staging.tracer._fold`).  A constant first term (the
+    folded adjoint of a constant seed) is the buffer's starting value instead of zeros.
+    Returns ``{index: new node}`` for the sums rewritten; their intermediates drop out of
+    ``needed``.
+    """
+    fused = {}
+    for node in nodes:
+        if node.index not in needed or not _is_add(node) or type(node.value) is not np.ndarray:
+            continue
+        shape, dtype = node.value.shape, node.value.dtype
+        if dtype.kind not in "fc":
+            continue
+        right = node.args[1].node
+        if uses.get(right.index) != 1:
+            continue
+        tail = _basic_scatter(right, shape, dtype)
+        if tail is None:
+            continue
+        base = None
+        if type(node.args[0]) is np.ndarray:  # a constant first term (a folded adjoint)
+            if node.args[0].shape != shape or not np.can_cast(node.args[0].dtype, dtype,
+                                                               "safe"):
+                continue
+            # (a real constant added to complex terms: converted once, the same values)
+            base, terms, indices = node.args[0].astype(dtype), [], []
+        else:
+            left = node.args[0].node
+            if uses.get(left.index) != 1:
+                continue
+            if left.index in fused:
+                head = fused.pop(left.index)
+                base = head.kwargs["base"]
+                terms, indices = list(head.args), list(head.kwargs["indices"])
+            else:
+                first = _basic_scatter(left, shape, dtype)
+                if first is None:
+                    continue
+                terms, indices = [first[0]], [first[1]]
+            needed.discard(left.index)
+        needed.discard(right.index)
+        terms.append(tail[0])
+        indices.append(tail[1])
+        fused[node.index] = type(node)(node.index, _scatter_sum, tuple(terms), {
+            "indices": tuple(indices), "shape": shape, "dtype": dtype, "base": base},
+            "scatter_sum", node.value)
+    return fused
+
+
 def generate(graph, outputs, name="staged"):
     """``(source, namespace)`` of a function of the input leaves that returns ``outputs``.
 
@@ -288,6 +398,21 @@ def generate(graph, outputs, name="staged"):
         _walk(nodes[i].args, deps)
         _walk(list(nodes[i].kwargs.values()), deps)
         todo += deps
+    uses = {}  # how often each node is read (by a needed node, a guard or the result)
+    for i in needed:
+        deps = []
+        _walk(nodes[i].args, deps)
+        _walk(list(nodes[i].kwargs.values()), deps)
+        for d in deps:
+            uses[d] = uses.get(d, 0) + 1
+    reads = []
+    _walk(outputs, reads)
+    reads += [i for i, _, _ in graph.guards]
+    for d in reads:
+        uses[d] = uses.get(d, 0) + 2  # never fused away
+    fused = _fuse_scatters(nodes, needed, uses)
+    if fused:
+        nodes = [fused.get(node.index, node) for node in nodes]
     guards = {}
     for i, kind, value in graph.guards:
         guards.setdefault(i, []).append((kind, value))
