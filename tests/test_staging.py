@@ -374,3 +374,20 @@ def test_a_scattered_term_read_elsewhere_is_not_fused_away():
     staged = dd.jit(f)
     same(staged(x), f(x))
     same(staged(x + 1), f(x + 1))
+
+
+def test_a_factor_of_ones_is_folded_and_other_factors_kept():
+    # the adjoint of sum is a constant array of ones times each term: x * ones is x exactly
+    # (nan, inf and signed zeros included); a factor that is not all ones stays
+    ones, twos = np.ones(4), np.full(4, 2.0)
+    x = np.array([np.nan, -0.0, np.inf, 1.5])
+    f1, f2 = dd.jit(lambda x: x * ones), dd.jit(lambda x: ones * x * twos)
+    assert "c1" not in f1.source(x) and "*" not in f1.source(x)
+    same(f1(x), x * ones)
+    same(f2(x), ones * x * twos)
+    assert f2.source(x).count("*") == 1
+    f3 = dd.jit(lambda x: x * np.ones((3, 4)))  # broadcasting to a larger shape: kept
+    same(f3(x), x * np.ones((3, 4)))
+    f4 = dd.jit(lambda x: x * np.ones(4))  # a float32 input times float64 ones is float64
+    same(f4(x.astype(np.float32)), x.astype(np.float32) * np.ones(4))
+    assert f4(x.astype(np.float32)).dtype == np.float64

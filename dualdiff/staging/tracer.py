@@ -132,17 +132,41 @@ def _fold(fn, a, b):
     These come from constant zero (or unit) tangents meeting traced values.  Exact, but for
     the sign of a zero: ``-0.0 + 0.0`` is ``0.0`` where the folded code keeps ``-0.0``.
     """
+    if fn is np.multiply:  # NumPy's ufunc on a tracer (``ones * x``): the array fold only
+        for x, c in ((a, b), (b, a)):
+            if type(x) is Tracer and type(c) is np.ndarray:
+                return _fold_constant_factor(x, c)
+        return None
     name = getattr(fn, "name", None) if not isinstance(fn, type(operator.add)) else None
     op = fn if name is None else _PRIM_OPS.get(name)
     if op not in (operator.add, operator.sub, operator.mul):  # (getitem of a tuple: no)
         return None
     for x, c, right in ((a, b, True), (b, a, False)):
+        if op is operator.mul and type(x) is Tracer and type(c) is np.ndarray:
+            folded = _fold_constant_factor(x, c)
+            if folded is not None:
+                return folded
         if type(x) is Tracer and type(c) in (float, int) and np.ndim(x.value) == 0:
             if c == 0 and (op is operator.add or (op is operator.sub and right)):
                 return x
             if c == 1 and op is operator.mul:
                 return x
     return None
+
+
+def _fold_constant_factor(x, c):
+    """``x * c`` for a constant array ``c`` that is all ones: ``x`` itself (exact, nan and
+    signed zeros included) when the product has ``x``'s shape and dtype.
+
+    Such arrays are seeds: the adjoint of ``sum`` broadcast back to the summed shape.  Every
+    other factor is recorded as it is (a pass over it costs memory traffic, not rounding).
+    """
+    v = x.value
+    if type(v) is not np.ndarray or c.size > v.size or c.dtype.kind not in "fiu":
+        return None
+    if np.broadcast_shapes(v.shape, c.shape) != v.shape or np.result_type(v, c) != v.dtype:
+        return None
+    return x if (c == 1).all() else None
 
 
 _PRIM_OPS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul}
