@@ -391,3 +391,23 @@ def test_a_factor_of_ones_is_folded_and_other_factors_kept():
     f4 = dd.jit(lambda x: x * np.ones(4))  # a float32 input times float64 ones is float64
     same(f4(x.astype(np.float32)), x.astype(np.float32) * np.ones(4))
     assert f4(x.astype(np.float32)).dtype == np.float64
+
+
+@settings(max_examples=40, deadline=None)
+@given(x=st.floats(allow_nan=True, allow_infinity=True),
+       y=st.floats(allow_nan=True, allow_infinity=True))
+def test_negations_moved_out_of_products_and_sums_give_the_same_numbers(x, y):
+    # (-x) * y is recorded as -(x * y), x + (-y) as x - y, -(-x) as x: exact on reals
+    def f(x, y):
+        a = (-x) * y + x * np.negative(-y)
+        b = x + (-y)
+        c = (-x) + y
+        return a, b, c, 2.0 * (-(3.0 * (-x)))
+
+    staged = dd.jit(f)
+    same(staged(x, y), f(x, y))
+    with np.errstate(all="ignore"):  # (inf * 0 and overflow: the same nan and inf either way)
+        expected = f(np.array([x, -0.0, 1.5]), np.array([y, 0.0, -2.5]))
+    xs, ys = np.array([x, -0.0, 1.5]), np.array([y, 0.0, -2.5])
+    same(staged(xs, ys), expected)
+    assert "-" not in dd.jit(lambda x: np.negative(-x)).source(1.0).split("\n", 1)[1]

@@ -90,6 +90,20 @@ class Graph:
             folded = _fold(fn, *args)
             if folded is not None:
                 return folded
+            if _is_op(fn, _MULS):
+                moved = _negation_out(self, fn, *args)
+                if moved is not None:
+                    return moved
+            elif _is_op(fn, _ADDS):
+                moved = _subtraction(self, *args)
+                if moved is not None:
+                    return moved
+        elif not kwargs and len(args) == 1 and _is_op(fn, _NEGS):
+            (a,) = args
+            if type(a) is Tracer and _is_op(a.node.fn, _NEGS) and _real(a.value):
+                inner = a.node.args[0]
+                if type(inner) is Tracer and type(inner.value) is type(a.value):
+                    return inner  # -(-x) is x
         key = _key(fn, args, kwargs)
         if key is not None:
             hit = self._cse.get(key)
@@ -167,6 +181,78 @@ def _fold_constant_factor(x, c):
     if np.broadcast_shapes(v.shape, c.shape) != v.shape or np.result_type(v, c) != v.dtype:
         return None
     return x if (c == 1).all() else None
+
+
+_MULS = (operator.mul, np.multiply, "multiply")
+_ADDS = (operator.add, np.add, "add")
+_NEGS = (operator.neg, np.negative, "negative")
+
+
+def _is_op(fn, ops):
+    return fn is ops[0] or fn is ops[1] or (isinstance(fn, Primitive) and fn.name == ops[2])
+
+
+def _real(v):
+    return type(v) is float or (type(v) is np.ndarray and v.dtype.kind == "f")
+
+
+def _negation_out(graph, fn, a, b):
+    """``(-x) * y`` recorded as ``-(x * y)`` on real values (exact: rounding is symmetric).
+
+    Reverse rules negate adjoints and tangents (``d(-x)``, ``d(1 - x)``); moving the negation
+    outwards lets two of them cancel (``-(-z)`` is ``z``, see :meth:`Graph.record`), so a
+    chain such as ``-(2 * ((-v) * c))`` costs one product per factor and no negations.
+    """
+    for k, x in enumerate((a, b)):
+        if type(x) is Tracer and _is_op(x.node.fn, _NEGS) and len(x.node.args) == 1:
+            inner = x.node.args[0]
+            if type(inner) is not Tracer or not _real(inner.value) or type(
+                    inner.value) is not type(x.value):
+                return None
+            other = b if k == 0 else a
+            if not (_real(other.value) if type(other) is Tracer else type(other) in (
+                    float, int) or (type(other) is np.ndarray and other.dtype.kind == "f")):
+                return None
+            product = graph.record(fn, (inner, other) if k == 0 else (other, inner), {})
+            if not _real(_value_of(product)):
+                return None
+            return graph.record(operator.neg, (product,), {}, "neg")
+    return None
+
+
+def _negated(x):
+    """``y`` if ``x`` is the tracer of ``-y`` on real values of one type, else None."""
+    if type(x) is Tracer and _is_op(x.node.fn, _NEGS) and len(x.node.args) == 1 and _real(
+            x.value):
+        y = x.node.args[0]
+        if type(y) is Tracer and type(y.value) is type(x.value):
+            return y
+    return None
+
+
+def _subtraction(graph, a, b):
+    """``x + (-y)`` as ``x - y``, ``(-x) + y`` as ``y - x``, ``(-x) + (-y)`` as ``-(x + y)``:
+    exact on real values (IEEE addition is commutative and ``x - y`` is ``x + (-y)``), but
+    for the sign of a zero in the last form, as in :func:`_fold`."""
+    na, nb = _negated(a), _negated(b)
+    if na is None and nb is None:
+        return None
+    for v in (a, b):
+        if not (_real(v.value) if type(v) is Tracer else type(v) is float):
+            return None
+    va, vb = _value_of(a), _value_of(b)
+    if type(va) is not type(vb) or (type(va) is np.ndarray and va.shape != vb.shape):
+        return None
+    if na is not None and nb is not None:
+        return graph.record(operator.neg, (graph.record(operator.add, (na, nb), {}, "add"),),
+                            {}, "neg")
+    if nb is not None:
+        return graph.record(operator.sub, (a, nb), {}, "sub")
+    return graph.record(operator.sub, (b, na), {}, "sub")
+
+
+def _value_of(x):
+    return x.value if type(x) is Tracer else x
 
 
 _PRIM_OPS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul}
