@@ -31,7 +31,7 @@ import numpy as np
 
 from ..core import scale
 from ..primitive import Elementwise, Primitive
-from .tracer import Tracer
+from .tracer import _ADDS, Tracer, _is_op
 
 _INFIX = {
     operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
@@ -153,7 +153,7 @@ class Emitter:
             return f"{name} = {self.expr(args[0])} {_INFIX[fn]} {self.expr(args[1])}"
         if fn in _PREFIX and not kwargs:
             return f"{name} = {_PREFIX[fn]}{self.expr(args[0])}"
-        if fn is _scatter_sum:
+        if fn is _SCATTER_SUM:
             # one buffer for a sum of scattered terms (see _fuse_scatters)
             self.fresh.add(node.index)
             shape, dtype = node.value.shape, node.value.dtype
@@ -283,27 +283,14 @@ def _walk(x, out):
             _walk(v, out)
 
 
-def _scatter_sum(*terms, indices, shape, dtype, base):
-    """``base + index_add(terms[0], indices[0]) + index_add(terms[1], indices[1]) + ...``
-    (``base`` a constant array or None for zeros): the fused form :func:`_fuse_scatters`
-    emits, as a function (the generated code writes it out inline)."""
-    out = np.zeros(shape, dtype) if base is None else base.copy()
-    for k, (term, index) in enumerate(zip(terms, indices)):
-        if k == 0 and base is None:
-            out[index] = term
-        else:
-            out[index] += term
-    return out
-
-
-_ADDS = (operator.add, np.add)
+#: the ``fn`` of a node that :func:`_fuse_scatters` made; the emitter writes it out inline
+_SCATTER_SUM = object()
 
 
 def _is_add(node):
-    fn = node.fn
-    return (fn in _ADDS or getattr(fn, "name", None) == "add") and not node.kwargs and len(
-        node.args) == 2 and type(node.args[1]) is Tracer and type(node.args[0]) in (
-        Tracer, np.ndarray)
+    """``node`` is ``a + b`` of a traced ``b`` and a traced or constant array ``a``."""
+    return _is_op(node.fn, _ADDS) and not node.kwargs and len(node.args) == 2 and type(
+        node.args[1]) is Tracer and type(node.args[0]) in (Tracer, np.ndarray)
 
 
 def _basic_scatter(node, shape, dtype):
@@ -324,7 +311,7 @@ def _basic_scatter(node, shape, dtype):
 
 
 def _fuse_scatters(nodes, needed, uses):
-    """Rewrite left-deep sums of basic scatters into one ``_scatter_sum`` node each.
+    """Rewrite left-deep sums of basic scatters into one ``_SCATTER_SUM`` node each.
 
     ``((index_add(a, I1) + index_add(b, I2)) + index_add(c, I3))``, each intermediate read
     only by the next sum, is element by element ``((a + b) + c)`` over the positions each term
@@ -372,7 +359,7 @@ def _fuse_scatters(nodes, needed, uses):
         needed.discard(right.index)
         terms.append(tail[0])
         indices.append(tail[1])
-        fused[node.index] = type(node)(node.index, _scatter_sum, tuple(terms), {
+        fused[node.index] = type(node)(node.index, _SCATTER_SUM, tuple(terms), {
             "indices": tuple(indices), "shape": shape, "dtype": dtype, "base": base},
             "scatter_sum", node.value)
     return fused
@@ -386,9 +373,13 @@ def generate(graph, outputs, name="staged"):
     em = Emitter(graph)
     nodes = graph.nodes
     needed = set()
-    todo = []
-    _walk(outputs, todo)
-    todo += [i for i, _, _ in graph.guards]
+    roots = []
+    _walk(outputs, roots)
+    roots += [i for i, _, _ in graph.guards]
+    uses = {}  # how often each node is read; the result and the guards count twice, so that
+    for i in roots:  # what they read is never fused away
+        uses[i] = uses.get(i, 0) + 2
+    todo = list(roots)
     while todo:
         i = todo.pop()
         if i in needed:
@@ -397,19 +388,9 @@ def generate(graph, outputs, name="staged"):
         deps = []
         _walk(nodes[i].args, deps)
         _walk(list(nodes[i].kwargs.values()), deps)
-        todo += deps
-    uses = {}  # how often each node is read (by a needed node, a guard or the result)
-    for i in needed:
-        deps = []
-        _walk(nodes[i].args, deps)
-        _walk(list(nodes[i].kwargs.values()), deps)
         for d in deps:
             uses[d] = uses.get(d, 0) + 1
-    reads = []
-    _walk(outputs, reads)
-    reads += [i for i, _, _ in graph.guards]
-    for d in reads:
-        uses[d] = uses.get(d, 0) + 2  # never fused away
+        todo += deps
     fused = _fuse_scatters(nodes, needed, uses)
     if fused:
         nodes = [fused.get(node.index, node) for node in nodes]

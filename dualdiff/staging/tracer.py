@@ -99,11 +99,9 @@ class Graph:
                 if moved is not None:
                     return moved
         elif not kwargs and len(args) == 1 and _is_op(fn, _NEGS):
-            (a,) = args
-            if type(a) is Tracer and _is_op(a.node.fn, _NEGS) and _real(a.value):
-                inner = a.node.args[0]
-                if type(inner) is Tracer and type(inner.value) is type(a.value):
-                    return inner  # -(-x) is x
+            inner = _negated(args[0])
+            if inner is not None:
+                return inner  # -(-x) is x
         key = _key(fn, args, kwargs)
         if key is not None:
             hit = self._cse.get(key)
@@ -146,20 +144,15 @@ def _fold(fn, a, b):
     These come from constant zero (or unit) tangents meeting traced values.  Exact, but for
     the sign of a zero: ``-0.0 + 0.0`` is ``0.0`` where the folded code keeps ``-0.0``.
     """
-    if fn is np.multiply:  # NumPy's ufunc on a tracer (``ones * x``): the array fold only
+    name = getattr(fn, "name", None) if not isinstance(fn, type(operator.add)) else None
+    op = fn if name is None else _PRIM_OPS.get(name)
+    if op is operator.mul or fn is np.multiply:  # (the ufunc, on ``ones * x``: this fold only)
         for x, c in ((a, b), (b, a)):
             if type(x) is Tracer and type(c) is np.ndarray:
                 return _fold_constant_factor(x, c)
-        return None
-    name = getattr(fn, "name", None) if not isinstance(fn, type(operator.add)) else None
-    op = fn if name is None else _PRIM_OPS.get(name)
     if op not in (operator.add, operator.sub, operator.mul):  # (getitem of a tuple: no)
         return None
     for x, c, right in ((a, b, True), (b, a, False)):
-        if op is operator.mul and type(x) is Tracer and type(c) is np.ndarray:
-            folded = _fold_constant_factor(x, c)
-            if folded is not None:
-                return folded
         if type(x) is Tracer and type(c) in (float, int) and np.ndim(x.value) == 0:
             if c == 0 and (op is operator.add or (op is operator.sub and right)):
                 return x
@@ -204,18 +197,12 @@ def _negation_out(graph, fn, a, b):
     chain such as ``-(2 * ((-v) * c))`` costs one product per factor and no negations.
     """
     for k, x in enumerate((a, b)):
-        if type(x) is Tracer and _is_op(x.node.fn, _NEGS) and len(x.node.args) == 1:
-            inner = x.node.args[0]
-            if type(inner) is not Tracer or not _real(inner.value) or type(
-                    inner.value) is not type(x.value):
-                return None
+        inner = _negated(x)
+        if inner is not None:
             other = b if k == 0 else a
-            if not (_real(other.value) if type(other) is Tracer else type(other) in (
-                    float, int) or (type(other) is np.ndarray and other.dtype.kind == "f")):
+            if not (_real(_concrete(other)) or type(other) is int):
                 return None
             product = graph.record(fn, (inner, other) if k == 0 else (other, inner), {})
-            if not _real(_value_of(product)):
-                return None
             return graph.record(operator.neg, (product,), {}, "neg")
     return None
 
@@ -240,7 +227,7 @@ def _subtraction(graph, a, b):
     for v in (a, b):
         if not (_real(v.value) if type(v) is Tracer else type(v) is float):
             return None
-    va, vb = _value_of(a), _value_of(b)
+    va, vb = _concrete(a), _concrete(b)
     if type(va) is not type(vb) or (type(va) is np.ndarray and va.shape != vb.shape):
         return None
     if na is not None and nb is not None:
@@ -249,10 +236,6 @@ def _subtraction(graph, a, b):
     if nb is not None:
         return graph.record(operator.sub, (a, nb), {}, "sub")
     return graph.record(operator.sub, (b, na), {}, "sub")
-
-
-def _value_of(x):
-    return x.value if type(x) is Tracer else x
 
 
 _PRIM_OPS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul}
