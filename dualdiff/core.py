@@ -183,9 +183,11 @@ def scale(p, t):
     An infinite slope (``sqrt`` at 0) times a direction that does not move is 0, not nan;
     this is checked per element, so each direction of a batch keeps its own value.
     """
-    r = p * t
     if type(p) is float and math.isfinite(p):
-        return r
+        return p * t
+    if type(p) in TRACERS and type(t) not in WRAPPERS:  # staged: one recorded call
+        return TRACERS[type(p)](scale, p, t)
+    r = p * t
     if type(r) is np.ndarray:
         if r.dtype.kind in "fc" and math.isnan(abs(np.add.reduce(r, axis=None))):
             return np.where(np.asarray(t) == 0, 0.0, r)

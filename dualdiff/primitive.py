@@ -140,7 +140,7 @@ class Elementwise(Primitive):
         p = self.partials[i]
         if type(p) is int:
             return t if p == 1 else -t
-        if type(out) is float and type(t) is not np.ndarray:
+        if (type(out) is float or staged_float(out)) and type(t) is not np.ndarray:
             return scale(p(*primals, out), t)
         if self.bounded and (type(t) is np.ndarray or staged_array(t)):
             return p(*primals, out) * t
@@ -159,7 +159,7 @@ class Elementwise(Primitive):
                 t = expand(t, ndim(primals[i]), nd)
             term = self.term(i, primals, out, t)
             total = term if total is None else total + term
-        if type(out) is float and batch is None:
+        if batch is None and (type(out) is float or staged_float(out)):
             return total
         return fit(total, out, batch)
 
@@ -168,6 +168,11 @@ class Elementwise(Primitive):
             unbroadcast(self.term(i, primals, out, out_bar), shape(x)) if w else None
             for i, (x, w) in enumerate(zip(primals, wants))
         ]
+
+
+def staged_float(t):
+    """Whether ``t`` is a staging tracer of a Python float (it takes the float branches)."""
+    return type(t) in TRACERS and type(t.value) is float
 
 
 def staged_array(t):

@@ -29,7 +29,7 @@ import numpy as np
 from ..core import WRAPPERS
 from ..primitive import MATH_ERRORS
 from ..typing import F
-from .codegen import Retrace, generate
+from .codegen import Retrace, build
 from .tracer import Graph, Tracer, TracingError, _current
 
 __all__ = ["jit", "Staged", "TracingError"]
@@ -249,10 +249,7 @@ class Staged:
         _check_output(out)
         name = getattr(self.fun, "__name__", "staged")
         name = name if name.isidentifier() else "staged"
-        source, namespace = generate(graph, out, name)
-        code = compile(source, f"<dd.jit {name}>", "exec")
-        exec(code, namespace)
-        run = namespace[name]
+        run, source = build(graph, out, name)
         arrays = any(type(n.value) is np.ndarray for n in graph.nodes)
         if arrays:
             run = _quiet(run)

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..core import scale
 from ..primitive import Elementwise, Primitive
+from .rolling import find_runs
 from .tracer import _ADDS, Tracer, _is_op
 
 _INFIX = {
@@ -63,7 +64,8 @@ class Emitter:
         self._constants = 0
         self.fresh = set()  # nodes whose arrays this code allocated (never views)
         self.last_use = {}  # node index -> position of the last line that reads it
-        self.lines = []
+        self.count = 0  # the variables w1, w2, ... named so far
+        self.unchecked = set()  # scale nodes whose nan check is deferred to the outputs
 
     # --- operands ------------------------------------------------------------------------
 
@@ -128,8 +130,10 @@ class Emitter:
 
     # --- statements ----------------------------------------------------------------------
 
-    def line(self, node, position=None):
-        name = f"w{len(self.names) + 1}"
+    def line(self, node, position=None, name=None):
+        if name is None:
+            self.count += 1
+            name = f"w{self.count}"
         self.names[node.index] = name
         fn, args, kwargs = node.fn, node.args, node.kwargs
         ufunc = _array_ufunc(node)
@@ -166,8 +170,11 @@ class Emitter:
             return "\n    ".join(rows)
         if fn is scale and all(type(_value(a)) is float for a in args):
             # scale(p, t) is p * t but where a zero tangent meets an infinite slope: the
-            # product is computed inline and the rule consulted only when it is nan
+            # product is computed inline and the rule consulted only when it is nan (here,
+            # or once for all at the outputs: see _deferrable)
             p, t = (self.expr(a) for a in args)
+            if node.index in self.unchecked:
+                return f"{name} = {p} * {t}"
             return (f"{name} = {p} * {t}\n    if {name} != {name}: {name} = "
                     f"{self.hoist(scale, 'scale')}({p}, {t})")
         if fn is operator.getitem:
@@ -365,10 +372,51 @@ def _fuse_scatters(nodes, needed, uses):
     return fused
 
 
-def generate(graph, outputs, name="staged"):
+def _lines(em, order, guards, start, stop, names=None):
+    """The lines of ``order[start:stop]`` with their guards (``names``: the variable each
+    node writes, if not a new one)."""
+    out = []
+    for position in range(start, stop):
+        node = order[position]
+        out.append(em.line(node, position, names and names[position - start]))
+        for kind, value in guards.get(node.index, ()):
+            out.append(em.guard(kind, value, em.names[node.index]))
+    return out
+
+
+def _loop(em, order, guards, start, period, iterations):
+    """A run of repeated steps (see :mod:`~dualdiff.staging.rolling`) after its first
+    iteration: ``for`` over the second one, written in the first one's names."""
+    first = [em.names[node.index] for node in order[start:start + period]]
+    copies = {}
+    body = []
+    for o in range(period):
+        node = order[start + period + o]
+        # the previous iteration's value of a step at or before this one is overwritten (or
+        # being written) by now: the body reads a copy taken at its top
+        prev = order[start + o]
+        copies[prev.index] = em.names[prev.index] = f"_{first[o]}"
+        body += _lines(em, order, guards, start + period + o, start + period + o + 1,
+                       [first[o]])
+    used = [i for i, c in copies.items() if any(c in line for line in body)]
+    for o, node in enumerate(order[start:start + period]):
+        em.names[node.index] = first[o]
+    last = start + (iterations - 1) * period
+    for o, node in enumerate(order[last:last + period]):
+        em.names[node.index] = first[o]  # what follows reads the last iteration
+    head = [f"{copies[i]} = {copies[i][1:]}" for i in used]
+    lines = [f"for _ in range({iterations - 1}):  # {first[0]} ... {first[-1]} again, "
+             f"{iterations - 1} times (a loop of the traced code)"]
+    lines += [f"    {x}".replace("\n    ", "\n        ") for x in head + body]
+    return "\n    ".join(lines)
+
+
+def generate(graph, outputs, name="staged", checks="deferred"):
     """``(source, namespace)`` of a function of the input leaves that returns ``outputs``.
 
-    ``outputs`` is a flat list of tracers and constants.
+    ``outputs`` is a pytree of tracers and constants.  ``checks="deferred"`` writes the nan
+    checks of ``scale`` on floats once, at the outputs, where they can be (see
+    :func:`_deferrable`); ``"inline"`` writes each after its product.
     """
     em = Emitter(graph)
     nodes = graph.nodes
@@ -379,21 +427,22 @@ def generate(graph, outputs, name="staged"):
     uses = {}  # how often each node is read; the result and the guards count twice, so that
     for i in roots:  # what they read is never fused away
         uses[i] = uses.get(i, 0) + 2
+    reads = {}  # node index -> the indices of the nodes it reads
     todo = list(roots)
     while todo:
         i = todo.pop()
         if i in needed:
             continue
         needed.add(i)
-        deps = []
-        _walk(nodes[i].args, deps)
-        _walk(list(nodes[i].kwargs.values()), deps)
+        deps = reads[i] = _reads(nodes[i])
         for d in deps:
             uses[d] = uses.get(d, 0) + 1
         todo += deps
     fused = _fuse_scatters(nodes, needed, uses)
     if fused:
         nodes = [fused.get(node.index, node) for node in nodes]
+        for i, node in fused.items():
+            reads[i] = _reads(node)
     guards = {}
     for i, kind, value in graph.guards:
         guards.setdefault(i, []).append((kind, value))
@@ -401,16 +450,14 @@ def generate(graph, outputs, name="staged"):
     for k, node in enumerate(graph.inputs):
         em.names[node.index] = f"x{k + 1}"
         params.append(f"x{k + 1}")
+    em.count = len(params)  # (w1, ... wk are not used: the inputs are x1, ... xk)
     body = []
     for node in graph.inputs:  # a guard on an input itself (``if n > 0`` on a traced int)
         for kind, value in guards.get(node.index, ()):
             body.append(em.guard(kind, value, em.names[node.index]))
     order = [node for node in nodes if node.index in needed and node.fn is not None]
     for position, node in enumerate(order):
-        deps = []
-        _walk(node.args, deps)
-        _walk(list(node.kwargs.values()), deps)
-        for i in deps:
+        for i in reads[node.index]:
             em.last_use[i] = position
     kept = []
     _walk(outputs, kept)
@@ -418,10 +465,116 @@ def generate(graph, outputs, name="staged"):
         em.last_use[i] = len(order)  # outputs live on
     for i in guards:
         em.last_use[i] = max(em.last_use.get(i, -1), len(order))
-    for position, node in enumerate(order):
-        body.append(em.line(node, position))
-        for kind, value in guards.get(node.index, ()):
-            body.append(em.guard(kind, value, em.names[node.index]))
+    checked = []
+    if checks == "deferred":
+        em.unchecked, checked = _deferrable(order, reads, guards, kept)
+    runs = find_runs(order, guards, kept + [node.index for node in graph.inputs],
+                     em.unchecked)
+    position = 0
+    for start, period, iterations in runs:
+        body += _lines(em, order, guards, position, start + period)  # (iteration 1 too)
+        body.append(_loop(em, order, guards, start, period, iterations))
+        position = start + iterations * period
+    body += _lines(em, order, guards, position, len(order))
+    if checked:
+        em.namespace["careful"] = _Careful(graph, outputs, name)
+        test = " or ".join(f"{em.names[i]} != {em.names[i]}" for i in checked)
+        body.append(f"if {test}:  # a nan: maybe a 0 * inf product, which scale() makes 0\n"
+                    f"        return careful({', '.join(params)})  # (every check inline)")
     body.append(f"return {em.result(outputs)}")
     source = f"def {name}({', '.join(params)}):\n" + "".join(f"    {b}\n" for b in body)
     return source, em.namespace
+
+
+def build(graph, outputs, name="staged", checks="deferred"):
+    """``(run, source)``: the generated function of the input leaves, compiled."""
+    source, namespace = generate(graph, outputs, name, checks)
+    exec(compile(source, f"<dd.jit {name}>", "exec"), namespace)
+    return namespace[name], source
+
+
+class _Careful:
+    """The same trace with every nan check of ``scale`` inline, built when first needed."""
+
+    def __init__(self, graph, outputs, name):
+        self.graph, self.outputs, self.name, self.run = graph, outputs, name, None
+
+    def __call__(self, *leaves):
+        if self.run is None:
+            self.run, _ = build(self.graph, self.outputs, self.name, "inline")
+            self.graph = self.outputs = None
+        return self.run(*leaves)
+
+
+def _reads(node):
+    deps = []
+    for a in node.args:
+        t = type(a)
+        if t is Tracer:
+            deps.append(a.node.index)
+        elif t is tuple or t is list or t is dict:
+            _walk(a, deps)
+    if node.kwargs:
+        _walk(list(node.kwargs.values()), deps)
+    return deps
+
+
+#: float operations whose result is nan when an operand is nan (IEEE 754), whatever the
+#: other operand: a nan from an unchecked ``scale`` reaches the outputs through them
+_NAN_KEEPING = {operator.add, operator.sub, operator.mul, operator.truediv, operator.neg,
+                operator.pos, scale}
+_NAN_KEEPING_NAMES = {"add", "subtract", "multiply", "divide", "negative", "sin", "cos",
+                      "tan", "exp", "log", "sqrt", "tanh", "sinh", "cosh", "expm1", "log1p",
+                      "arctan", "arcsin", "arccos", "arcsinh"}
+
+
+def _keeps_nan(node):
+    fn = node.fn
+    if isinstance(fn, Elementwise):
+        if fn.name not in _NAN_KEEPING_NAMES:
+            return False
+    elif fn not in _NAN_KEEPING:
+        return False
+    if type(node.value) is not float or node.kwargs:
+        return False
+    for a in node.args:
+        if type(a) is Tracer:
+            a = a.value
+        if type(a) is not float and type(a) is not int:
+            return False
+    return True
+
+
+def _deferrable(order, reads, guards, outputs):
+    """``(unchecked, checked)``: the float ``scale`` nodes whose nan check can wait for the
+    outputs, and the outputs to check.
+
+    ``scale(p, t)`` is ``p * t`` but ``0`` where ``t == 0`` meets an infinite ``p``; the
+    product differs from it only by being nan.  Where that nan can only flow into float
+    operations that keep a nan (``+ - * /``, ``sin``, ...: :data:`_NAN_KEEPING`) and so into
+    an output (never into a guard, a comparison, an array, ``max``, ``**``), the product is
+    computed unchecked: an output that is nan then means a replay with every check inline
+    (:class:`_Careful`), which gives the exact numbers; no nan means no ``scale`` was needed.
+    A loop then pays one check per output instead of one per product.
+    """
+    unsafe = set()  # nodes a nan in which may not reach the outputs (as a nan)
+    unchecked = set()
+    for node in reversed(order):  # a node's readers come after it: they are decided first
+        i = node.index
+        safe = i not in unsafe and i not in guards and type(node.value) is float
+        if safe and node.fn is scale and type(_value(node.args[0])) is float and type(
+                _value(node.args[1])) is float:
+            unchecked.add(i)
+        if not (safe and _keeps_nan(node)):
+            unsafe.update(reads[i])
+    if not unchecked:
+        return set(), []
+    tainted = set(unchecked)
+    for node in order:
+        if node.index not in tainted:
+            for d in reads[node.index]:
+                if d in tainted:
+                    tainted.add(node.index)
+                    break
+    checked = list(dict.fromkeys(i for i in outputs if i in tainted))
+    return unchecked, checked

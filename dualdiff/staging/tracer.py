@@ -87,17 +87,20 @@ class Graph:
         the value and ``cos(x)`` twice for two derivatives) are recorded once.
         """
         if not kwargs and len(args) == 2:
-            folded = _fold(fn, *args)
-            if folded is not None:
-                return folded
-            if _is_op(fn, _MULS):
-                moved = _negation_out(self, fn, *args)
-                if moved is not None:
-                    return moved
-            elif _is_op(fn, _ADDS):
-                moved = _subtraction(self, *args)
-                if moved is not None:
-                    return moved
+            a, b = args
+            if type(a) is not Tracer or type(b) is not Tracer:
+                folded = _fold(fn, a, b)
+                if folded is not None:
+                    return folded
+            if _is_negation(a) or _is_negation(b):
+                if _is_op(fn, _MULS):
+                    moved = _negation_out(self, fn, a, b)
+                    if moved is not None:
+                        return moved
+                elif _is_op(fn, _ADDS):
+                    moved = _subtraction(self, a, b)
+                    if moved is not None:
+                        return moved
         elif not kwargs and len(args) == 1 and _is_op(fn, _NEGS):
             inner = _negated(args[0])
             if inner is not None:
@@ -115,6 +118,8 @@ class Graph:
         return out
 
     def wrap(self, fn, args, kwargs, name, value):
+        if type(value) in _PLAIN:  # the common cases first
+            return Tracer(value, self, self._add(fn, args, kwargs, name, value))
         if isinstance(value, tuple) and not isinstance(value, np.ndarray):
             whole = self._add(fn, args, kwargs, name, value)
             carrier = Tracer(value, self, whole)
@@ -144,6 +149,8 @@ def _fold(fn, a, b):
     These come from constant zero (or unit) tangents meeting traced values.  Exact, but for
     the sign of a zero: ``-0.0 + 0.0`` is ``0.0`` where the folded code keeps ``-0.0``.
     """
+    if type(a) is Tracer and type(b) is Tracer:
+        return None  # every fold needs a constant operand (the common case: leave at once)
     name = getattr(fn, "name", None) if not isinstance(fn, type(operator.add)) else None
     op = fn if name is None else _PRIM_OPS.get(name)
     if op is operator.mul or fn is np.multiply:  # (the ufunc, on ``ones * x``: this fold only)
@@ -153,7 +160,8 @@ def _fold(fn, a, b):
     if op not in (operator.add, operator.sub, operator.mul):  # (getitem of a tuple: no)
         return None
     for x, c, right in ((a, b, True), (b, a, False)):
-        if type(x) is Tracer and type(c) in (float, int) and np.ndim(x.value) == 0:
+        if type(x) is Tracer and type(c) in (float, int) and (
+                type(x.value) is float or np.ndim(x.value) == 0):
             if c == 0 and (op is operator.add or (op is operator.sub and right)):
                 return x
             if c == 1 and op is operator.mul:
@@ -207,6 +215,10 @@ def _negation_out(graph, fn, a, b):
     return None
 
 
+def _is_negation(x):
+    return type(x) is Tracer and _is_op(x.node.fn, _NEGS)
+
+
 def _negated(x):
     """``y`` if ``x`` is the tracer of ``-y`` on real values of one type, else None."""
     if type(x) is Tracer and _is_op(x.node.fn, _NEGS) and len(x.node.args) == 1 and _real(
@@ -243,6 +255,7 @@ _CANONICAL = {**_PRIM_OPS, "divide": operator.truediv}
 
 
 _NUMBERS = (float, int, complex, np.ndarray, np.float64, np.bool_)
+_PLAIN = frozenset((float, np.ndarray))
 
 
 def _numeric(v):
@@ -360,7 +373,8 @@ class Tracer:
 
     @property
     def shape(self):
-        return np.shape(self.value)
+        v = self.value
+        return () if type(v) is float else np.shape(v)
 
     @property
     def ndim(self):
@@ -537,11 +551,17 @@ def _astype_scalar(x, dtype, **kw):
 
 def _record_opaque(fn, *args):
     """An engine helper that looks at values (``core.scale``), recorded as one call."""
+    graph = next(a.graph for a in args if type(a) is Tracer)
     if fn is scale:
         folded = _fold_scale(*args)
         if folded is not None:
             return folded
-    graph = next(a.graph for a in args if type(a) is Tracer)
+        if _is_negation(args[0]) or _is_negation(args[1]):
+            # scale(p, -y) is -scale(p, y), but for the sign of the zero it gives where
+            # y == 0 meets an infinite p (as in _fold): a tangent -dx times a slope
+            moved = _negation_out(graph, fn, *args)
+            if moved is not None:
+                return moved
     return graph.record(fn, args, {}, getattr(fn, "__name__", "call"))
 
 

@@ -1,0 +1,170 @@
+"""Loops back from a trace: runs of repeated steps become ``for`` loops in the generated code.
+
+Tracing unrolls a Python loop: 1000 steps of ``l = 4 l (1 - l)`` with their tangents are 8000
+recorded operations, each the same as the one eight steps before it but for the names it
+reads.  Straight-line code for them replays fast per line, but ``compile()`` of it takes tens
+of milliseconds, and its frame has a slot per name.  :func:`find_runs` finds such runs among
+the nodes to emit, and the code generator writes each run as its first iteration followed by
+a ``for`` loop over the second, renamed so that every iteration writes the names of the
+first one:
+
+.. code-block:: python
+
+    w8 = 4.0 * w4            # iteration 1, as traced
+    ...
+    w15 = w13 - w14
+    for _ in range(998):     # iterations 2 to 999
+        w8 = 4.0 * w12       # w12 and w15: the previous iteration's values
+        ...
+        w15 = w13 - w14
+
+Two nodes are the same step when they call the same function on operands of the same types,
+with the same constants, the same guards, and traced operands at the same distances (in
+emitted nodes) behind them.  The period of a run is found among the distances between
+equal steps.  A run is rolled only where that is exact:
+
+- its nodes compute Python numbers (array code keeps its straight lines: its buffers are
+  reused across lines, ``out=``, and its cost is in NumPy, not in the interpreter);
+- the loop body reads the current iteration, or the previous one at most (a value of an
+  earlier iteration, or from before the run, would be another name in every iteration);
+- a value of the previous iteration that the body overwrites before reading it is copied at
+  the top of the body (``_w5 = w5``);
+- what follows the run reads only its last iteration (by the first iteration's names).
+
+Rolling changes no operation and no order of operations: the numbers are the same.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .tracer import Tracer
+
+#: traces with fewer nodes to emit stay straight-line (readable as the trace itself)
+MIN_NODES = 256
+#: the fewest lines a loop must save to be written
+MIN_SAVED = 64
+#: candidate periods tried for each stretch of the trace (the most frequent distances)
+_CANDIDATES = 6
+_SCALARS = frozenset((float, int, complex, bool))
+
+
+def find_runs(order, guards, read_after, marked=frozenset()):
+    """``[(start, period, iterations), ...]`` in ``order`` (the nodes to emit), sorted.
+
+    ``guards`` maps a node index to its guards; ``read_after`` holds the node indices read
+    after the last node (the outputs and the guards of inputs); ``marked`` the nodes that
+    are written otherwise than their kind (a step of a run is either marked or not).
+    """
+    n = len(order)
+    if n < MIN_NODES:
+        return []
+    position = {node.index: q for q, node in enumerate(order)}
+    steps, reads = _steps(order, position, guards, marked)
+    last_read = list(range(n))  # per position: the last position that reads it
+    for q, r in enumerate(reads):
+        for j in r:
+            last_read[j] = q
+    for i in read_after:
+        if i in position:
+            last_read[position[i]] = n
+    runs = []
+    _find(steps, reads, last_read, 0, n, runs)
+    return sorted(runs)
+
+
+def _steps(order, position, guards, marked):
+    """Per node: a hashable description of its step (or its own position: unique), and the
+    positions of the traced operands it reads."""
+    steps, reads = [], []
+    copysign = math.copysign
+    scalars = _SCALARS
+    for q, node in enumerate(order):
+        r = []
+        reads.append(r)
+        key = [id(node.fn), node.index in marked]
+        ok = type(node.value) in scalars and not node.kwargs
+        for a in node.args:
+            t = type(a)
+            if t is Tracer:
+                j = position.get(a.node.index)
+                if j is None:  # an input (or a node not emitted): the same name each time
+                    key.append(("x", a.node.index))
+                elif type(a.value) in scalars:
+                    r.append(j)
+                    key.append(q - j)
+                    key.append(type(a.value))  # (the callee depends on it)
+                else:
+                    r.append(j)
+                    ok = False
+            elif t is float:
+                key.append((a, copysign(1.0, a)))  # (-0.0 is not 0.0; nan is not nan)
+            elif t is int or t is bool:
+                key.append((t, a))
+            else:
+                ok = False
+        if ok:
+            g = guards.get(node.index)
+            if g:
+                ok = all(kind != "array" for kind, _ in g)
+                key.append(tuple(g))
+        steps.append(tuple(key) if ok else q)
+    return steps, reads
+
+
+def _find(steps, reads, last_read, lo, hi, runs):
+    """The best run in ``steps[lo:hi]`` (most lines saved), then those on either side."""
+    best = _best_run(steps, reads, last_read, lo, hi)
+    if best is None:
+        return
+    s, p, k = best
+    runs.append(best)
+    _find(steps, reads, last_read, lo, s, runs)
+    _find(steps, reads, last_read, s + k * p, hi, runs)
+
+
+def _best_run(steps, reads, last_read, lo, hi):
+    if hi - lo < MIN_SAVED + 2:
+        return None
+    seen, distances = {}, {}
+    for q in range(lo, hi):
+        c = steps[q]
+        j = seen.get(c)
+        if j is not None:
+            distances[q - j] = distances.get(q - j, 0) + 1
+        seen[c] = q
+    candidates = sorted(distances, key=lambda d: -distances[d])[:_CANDIDATES]
+    best, best_saved = None, MIN_SAVED - 1
+    for p in sorted(candidates):
+        if distances[p] < MIN_SAVED:
+            continue
+        i = lo
+        while i + p < hi:
+            if steps[i] != steps[i + p]:
+                i += 1
+                continue
+            j = i
+            while j + p < hi and steps[j] == steps[j + p]:
+                j += 1
+            # the nodes at positions i .. j + p - 1 repeat with period p
+            run = _exact(reads, last_read, i, p, (j + p - i) // p)
+            if run is not None and (run[2] - 1) * p > best_saved:
+                best, best_saved = run, (run[2] - 1) * p
+            i = j + 1
+    return best
+
+
+def _exact(reads, last_read, s, p, k):
+    """``(s, p, k')`` with the most iterations ``k' <= k`` that roll exactly, or None."""
+    if k < 3:
+        return None
+    for q in range(s + p, s + 2 * p):  # the body reads this iteration or the previous one
+        if any(j < s for j in reads[q]):
+            return None
+    while k >= 3:
+        end = s + k * p
+        # what follows the run reads its last iteration only
+        if all(last_read[j] < end for j in range(s, end - p)):
+            return s, p, k
+        k -= 1
+    return None

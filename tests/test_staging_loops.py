@@ -1,0 +1,200 @@
+"""dd.jit on loops: rolled back into ``for`` loops, nan checks of ``scale`` at the outputs.
+
+The generated code computes the same operations in the same order as the eager call, so the
+assertions are exact (``==``, nan equal to nan).
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+import dualdiff as dd
+from dualdiff.staging import rolling
+
+
+def logistic(x, n):
+    for _ in range(n):
+        x = 4.0 * x * (1.0 - x)
+    return x
+
+
+def same(a, b):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_a_long_loop_is_rolled_and_gives_the_same_numbers():
+    staged = dd.jit(dd.derivative(lambda x: logistic(x, 1000)))
+    eager = dd.derivative(lambda x: logistic(x, 1000))
+    for x in (0.3, 0.1, 0.7, 0.0, 1.0, 0.5):
+        same(staged(x), eager(x))
+    source = staged.source(0.3)
+    assert source.count("for _ in range(") == 1
+    assert len(source.splitlines()) < 60  # 8000 lines unrolled
+    assert staged.variants == 1
+    compile(source, "<test>", "exec")
+
+
+def test_short_programs_stay_straight_line():
+    staged = dd.jit(dd.derivative(lambda x: logistic(x, 5)))
+    assert "for " not in staged.source(0.3)
+    same(staged(0.3), dd.derivative(lambda x: logistic(x, 5))(0.3))
+
+
+def test_loops_of_hessian_vector_products_and_second_derivatives():
+    def f(x):
+        return logistic(dd.sin(x), 200)
+
+    h = dd.jit(lambda x, v: dd.hvp(f, x, v))
+    d2 = dd.jit(dd.derivative(dd.derivative(f)))
+    for x in (0.3, 1.1):
+        same(h(x, 1.0), dd.hvp(f, x, 1.0))
+        same(d2(x), dd.derivative(dd.derivative(f))(x))
+    assert "for _ in range(" in d2.source(0.3)
+
+
+def test_what_follows_a_run_reads_an_earlier_iteration():
+    # the middle state is returned too: the loop must end before it is overwritten
+    def f(x):
+        mid = None
+        for i in range(600):
+            x = 4.0 * x * (1.0 - x)
+            if i == 299:
+                mid = x
+        return x, mid
+
+    staged = dd.jit(lambda x: dd.jvp(f, (x,), (1.0,)))
+    for x in (0.3, 0.2):
+        got, want = staged(x), dd.jvp(f, (x,), (1.0,))
+        for a, b in zip(got, want):
+            for u, v in zip(a, b):
+                same(u, v)
+
+
+def test_a_recurrence_that_reads_two_steps_back():
+    def f(x):
+        a, b = x, 0.5 * x
+        for _ in range(400):
+            a, b = b, dd.sin(b) + 0.5 * a  # a is b two steps back
+        return b
+
+    staged = dd.jit(dd.derivative(f))
+    for x in (0.3, -1.2):
+        same(staged(x), dd.derivative(f)(x))
+
+
+def test_a_loop_with_a_branch_in_it():
+    def f(x):
+        for _ in range(300):
+            x = x * 1.7 if x < 1.0 else x * 0.55  # a guard in every step
+        return x
+
+    staged = dd.jit(dd.derivative(f))
+    for x in (0.3, 0.9, 2.0, 0.3):
+        same(staged(x), dd.derivative(f)(x))
+    assert staged.variants >= 2
+
+
+def test_a_loop_that_ends_on_a_value():
+    def f(x):
+        y = x
+        while y < 100.0:  # the trip count depends on x: a guard per test
+            y = y * 1.01 + 0.1 * dd.sin(x)
+        return y
+
+    staged = dd.jit(dd.derivative(f))
+    for x in (1.0, 2.0, 1.0, 50.0):
+        same(staged(x), dd.derivative(f)(x))
+
+
+_OPS = {
+    "mul": lambda a, b: a * b,
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "sin": lambda a, b: dd.sin(a + b),
+    "tanh": lambda a, b: dd.tanh(a) * b,
+    "cos": lambda a, b: dd.cos(a) - 0.5 * b,
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(step=st.lists(st.tuples(st.sampled_from(sorted(_OPS)), st.integers(0, 2),
+                               st.integers(0, 2), st.integers(0, 2)), min_size=1, max_size=5),
+       n=st.integers(30, 200), x=st.floats(-2.0, 2.0), y=st.floats(-2.0, 2.0))
+def test_random_loops_eager_and_jitted_agree(step, n, x, y):
+    """A random step over three state variables, repeated ``n`` times: every driver gives
+    the same numbers jitted and eager (the long ones are rolled)."""
+    note(step)
+
+    def f(x, y):
+        s = [x, y, 0.25 * x]
+        for _ in range(n):
+            for op, i, j, k in step:
+                s[k] = 0.9 * dd.tanh(_OPS[op](s[i], s[j]))
+        return s[0] + s[1] * s[2]
+
+    with np.errstate(all="ignore"):
+        for driver in (dd.grad(f, argnums=(0, 1)),
+                       lambda x, y: dd.jvp(f, (x, y), (1.0, -0.5))):
+            staged = dd.jit(driver)
+            for point in ((x, y), (y, x)):
+                got, want = staged(*point), driver(*point)
+                np.testing.assert_array_equal(np.asarray(got, dtype=float),
+                                              np.asarray(want, dtype=float))
+
+
+def test_runs_are_found_only_where_exact():
+    assert rolling.MIN_NODES > 100  # the teaching examples stay straight-line
+
+
+# --- nan checks of scale, deferred to the outputs ------------------------------------------
+
+
+def test_a_zero_tangent_at_an_infinite_slope_is_zero_after_a_loop():
+    # d sqrt(y) / dy is inf at y = 0; a zero tangent of y must give 0, not nan
+    def f(x, y):
+        s = x
+        for _ in range(100):
+            s = 0.5 * s + dd.sqrt(y) * s
+        return s
+
+    staged = dd.jit(lambda x, y, tx, ty: dd.jvp(f, (x, y), (tx, ty)))
+    assert "careful(" in staged.source(0.5, 0.0, 1.0, 0.0)
+    for args in ((0.5, 0.0, 1.0, 0.0), (0.5, 0.25, 1.0, 0.0), (0.5, 0.0, 1.0, 1.0)):
+        got, want = staged(*args), dd.jvp(f, args[:2], args[2:])
+        same(got[0], want[0])
+        same(got[1], want[1])
+    assert dd.jvp(f, (0.5, 0.0), (1.0, 0.0))[1] == 0.5 ** 100  # (not nan)
+
+
+def test_a_product_that_meets_a_comparison_keeps_its_check():
+    # the tangent is compared: a nan there would take another branch, so it is checked inline
+    def g(y, ty):
+        t = dd.jvp(dd.sqrt, (y,), (ty,))[1]
+        return t * 2.0 if t >= 0.0 else t * 3.0
+
+    staged = dd.jit(g)
+    source = staged.source(0.0, 0.0)
+    assert "scale(" in source and "careful(" not in source
+    for args in ((0.0, 0.0), (4.0, 1.0), (0.0, 0.0)):
+        same(staged(*args), g(*args))
+
+
+@pytest.mark.parametrize("name", sorted(
+    __import__("dualdiff.staging.codegen", fromlist=["_"])._NAN_KEEPING_NAMES))
+def test_the_operations_a_deferred_check_passes_through_keep_a_nan(name):
+    from dualdiff.registry import PRIMITIVES
+
+    prim = PRIMITIVES[name]
+    args = (math.nan,) * prim.nargs
+    assert math.isnan(prim.math_fn(*args)), name
+    for k in range(prim.nargs):  # nan with any other operand
+        for other in (0.0, 1.0, math.inf, -math.inf):
+            mixed = [other] * prim.nargs
+            mixed[k] = math.nan
+            try:
+                assert math.isnan(prim.math_fn(*mixed)), (name, mixed)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                pass  # math refuses the other operand: the replay falls back to NumPy
