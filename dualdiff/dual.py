@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import rules
-from .core import WRAPPERS, as_plain, bind, register_wrapper, shape, zeros
+from .core import TRACERS, WRAPPERS, as_plain, bind, register_wrapper, shape, zeros
 from .primitive import MATH_ERRORS
 from .typing import ArrayLike, Value
 from .wrapper import Wrapper, binary_operator, install_operators
@@ -37,6 +37,8 @@ def _scalar_binary(prim, reflected=False):
     def op(self, other):
         a = self.primal
         if self.batch is not None or type(a) not in _REALS:
+            if type(a) in TRACERS and self.batch is None and type(a.value) is float:
+                return _staged_binary(prim, generic, reflected, self, other)
             return generic(self, other)
         to = type(other)
         if to is Dual:
@@ -65,6 +67,35 @@ def _scalar_binary(prim, reflected=False):
 
     op.__name__ = generic.__name__
     return op
+
+
+def _staged_binary(prim, generic, reflected, self, other):
+    """``prim`` of a Dual over a staging tracer of a float (``dd.jit`` tracing scalar code).
+
+    The same rule as the generic path, without its dispatch (which is most of the time of a
+    long scalar trace): the primal by ``prim`` on the tracers (recorded), each tangent term
+    by :meth:`Primitive.term`, their sum.
+    """
+    to = type(other)
+    if to is Dual:
+        y = other.primal
+        if other.level != self.level or other.batch is not None or not (
+                type(y) is float or (type(y) in TRACERS and type(y.value) is float)):
+            return generic(self, other)
+        ty = other._tangent
+    elif to is float or to is int:
+        y, ty = other, None
+    else:
+        return generic(self, other)
+    x, tx = self.primal, self._tangent
+    if reflected:
+        x, y, tx, ty = y, x, ty, tx
+    out = prim(x, y)
+    t = None if tx is None else prim.term(0, (x, y), out, tx)
+    if ty is not None:
+        t2 = prim.term(1, (x, y), out, ty)
+        t = t2 if t is None else t + t2
+    return new_dual(out, t, self.level)
 
 
 def _scalar_term(p, t, *args):

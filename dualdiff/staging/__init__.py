@@ -18,6 +18,8 @@ checked on every call (a rebound name, or a changed number, means a new trace).
 
 from __future__ import annotations
 
+import gc
+
 import functools
 import numbers
 import types
@@ -242,14 +244,23 @@ class Staged:
     # --- tracing ---------------------------------------------------------------------------
 
     def _trace(self, args, kwargs):
-        with Graph() as graph:
-            targs = [a if i in self.static_argnums else _map(graph.input, a)
-                     for i, a in enumerate(args)]
-            out = self.fun(*targs, **kwargs)
-        _check_output(out)
-        name = getattr(self.fun, "__name__", "staged")
-        name = name if name.isidentifier() else "staged"
-        run, source = build(graph, out, name)
+        # a trace makes tens of thousands of objects that all live until it is compiled:
+        # the cyclic garbage collector would walk them again and again (a third of the
+        # time of a long scalar trace) and find nothing to free
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            with Graph() as graph:
+                targs = [a if i in self.static_argnums else _map(graph.input, a)
+                         for i, a in enumerate(args)]
+                out = self.fun(*targs, **kwargs)
+            _check_output(out)
+            name = getattr(self.fun, "__name__", "staged")
+            name = name if name.isidentifier() else "staged"
+            run, source = build(graph, out, name)
+        finally:
+            if collecting:
+                gc.enable()
         arrays = any(type(n.value) is np.ndarray for n in graph.nodes)
         if arrays:
             run = _quiet(run)

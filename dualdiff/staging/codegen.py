@@ -331,7 +331,7 @@ def _fuse_scatters(nodes, needed, uses):
     """
     fused = {}
     for node in nodes:
-        if node.index not in needed or not _is_add(node) or type(node.value) is not np.ndarray:
+        if type(node.value) is not np.ndarray or node.index not in needed or not _is_add(node):
             continue
         shape, dtype = node.value.shape, node.value.dtype
         if dtype.kind not in "fc":

@@ -74,11 +74,12 @@ def find_runs(order, guards, read_after, marked=frozenset()):
 
 
 def _steps(order, position, guards, marked):
-    """Per node: a hashable description of its step (or its own position: unique), and the
-    positions of the traced operands it reads."""
+    """Per node: the number of its kind of step (negative, and unique, for a node that is
+    no step of a loop), and the positions of the traced operands it reads."""
     steps, reads = [], []
     copysign = math.copysign
     scalars = _SCALARS
+    ids = {}  # a step's description -> a small number (compared much faster)
     for q, node in enumerate(order):
         r = []
         reads.append(r)
@@ -108,7 +109,7 @@ def _steps(order, position, guards, marked):
             if g:
                 ok = all(kind != "array" for kind, _ in g)
                 key.append(tuple(g))
-        steps.append(tuple(key) if ok else q)
+        steps.append(ids.setdefault(tuple(key), len(ids)) if ok else -1 - q)
     return steps, reads
 
 
@@ -133,11 +134,11 @@ def _best_run(steps, reads, last_read, lo, hi):
         if j is not None:
             distances[q - j] = distances.get(q - j, 0) + 1
         seen[c] = q
-    candidates = sorted(distances, key=lambda d: -distances[d])[:_CANDIDATES]
+    candidates = sorted(distances, key=lambda d: (-distances[d], d))[:_CANDIDATES]
     best, best_saved = None, MIN_SAVED - 1
-    for p in sorted(candidates):
-        if distances[p] < MIN_SAVED:
-            continue
+    for p in candidates:
+        if distances[p] <= best_saved:  # a run of period p saves at most this many lines
+            break
         i = lo
         while i + p < hi:
             if steps[i] != steps[i + p]:

@@ -216,7 +216,11 @@ def _negation_out(graph, fn, a, b):
 
 
 def _is_negation(x):
-    return type(x) is Tracer and _is_op(x.node.fn, _NEGS)
+    # (the name first: it is the label record() gave the node, so the test is cheap)
+    return type(x) is Tracer and x.node.name in _NEG_NAMES and _is_op(x.node.fn, _NEGS)
+
+
+_NEG_NAMES = frozenset(("neg", "negative"))
 
 
 def _negated(x):
@@ -270,7 +274,10 @@ def _key(fn, args, kwargs):
         if kwargs:
             return (fid, *map(_operand_key, args),
                     *(_operand_key(kv) for kv in sorted(kwargs.items())))
-        return (fid, *map(_operand_key, args))
+        key = [fid]
+        for a in args:  # (tracers first: the common case)
+            key.append(a.node.index if type(a) is Tracer else _operand_key(a))
+        return tuple(key)
     except (_NoKey, TypeError):
         return None
 
@@ -363,8 +370,7 @@ class Tracer:
 
     @staticmethod
     def lift(prim, args, params, level):
-        graph = next(a.graph for a in args if type(a) is Tracer)
-        return graph.record(prim, args, params, prim.name)
+        return _graph(args).record(prim, args, params, prim.name)
 
     def apply_unary(self, prim):
         return self.graph.record(prim, (self,), {}, prim.name)
@@ -551,7 +557,7 @@ def _astype_scalar(x, dtype, **kw):
 
 def _record_opaque(fn, *args):
     """An engine helper that looks at values (``core.scale``), recorded as one call."""
-    graph = next(a.graph for a in args if type(a) is Tracer)
+    graph = _graph(args)
     if fn is scale:
         folded = _fold_scale(*args)
         if folded is not None:
@@ -565,6 +571,14 @@ def _record_opaque(fn, *args):
     return graph.record(fn, args, {}, getattr(fn, "__name__", "call"))
 
 
+def _graph(args):
+    """The graph of the first tracer among ``args``."""
+    for a in args:
+        if type(a) is Tracer:
+            return a.graph
+    raise TypeError("no tracer among the operands")
+
+
 def _fold_scale(p, t):
     """``scale(p, t)`` when one side is a constant number: the product, folded where exact.
 
@@ -572,7 +586,8 @@ def _fold_scale(p, t):
     nan); with a finite constant ``p``, or a nonzero finite constant ``t``, that exception
     cannot arise; a constant zero ``t`` gives zero whatever ``p``.
     """
-    if type(t) in (float, int) and np.ndim(p.value if type(p) is Tracer else p) == 0:
+    pv = p.value if type(p) is Tracer else p
+    if type(t) in (float, int) and (type(pv) is float or np.ndim(pv) == 0):
         if t == 0:
             return 0.0
         if t == 1:
