@@ -71,6 +71,10 @@ def jit(fun: F | None = None, static_argnums: int | Sequence[int] = (), *,
     forward mode: ``w1 = ln x1``, ``w2 = x1 x2``, ... with their tangents beside them), then
     compiles the trace with :func:`compile`: floats go through ``math`` and the operators,
     arrays through NumPy; shared subexpressions are computed once and dead code is dropped.
+    A long run of repeated scalar steps (a Python loop, unrolled by the trace) is written
+    back as a ``for`` loop, exactly (:mod:`dualdiff.staging.rolling`); the nan checks of the
+    zero-tangent rule ``scale`` are made once on the outputs where a nan can only reach
+    them, an output that is nan meaning a second run with every check inline.
     Floating-point warnings of array code are silenced in replays (the eager rules silence the
     ones that their conventions decide).
 

@@ -13,6 +13,11 @@ of its result.  On the way from the graph to the source:
   ``x[1:]`` and ``x[:-1]`` read together) is accumulated in one buffer, as the hand-written
   gradient does (``g = np.zeros(n); g[I1] = a; g[I2] += b``): one allocation instead of one
   per term and per sum, the same additions in the same order (see :func:`_fuse_scatters`);
+- a long run of repeated steps on Python numbers (an unrolled loop) is written as a ``for``
+  loop over its second iteration (:mod:`~dualdiff.staging.rolling`);
+- the nan check of ``scale(p, t)`` on floats (``p * t``, but ``0`` for a zero tangent at an
+  infinite slope) is made once on the outputs where its nan can only flow into them, with a
+  second run, every check inline, for an output that is nan (:func:`_deferrable`);
 - constants (arrays, dtypes, non-finite floats) are hoisted into the function's namespace as
   ``c1, c2, ...``; numbers are written inline;
 - a primitive on Python floats calls its ``math`` implementation (``math.sin``, ``*``), on
