@@ -364,6 +364,18 @@ def test_sums_of_scattered_adjoints_share_one_buffer(dtype):
     same(dd.jit(grad)(2 * x), grad(2 * x))  # a replay, not the first call's values
 
 
+def test_a_negated_scattered_term_is_subtracted():
+    # the gradient of rosen adds -(2 x (100 ...)) into x[:-1]: b[I] -= y, not b[I] += -y
+    x = np.array([np.nan, -0.0, np.inf, 1.5, -2.0, 0.0])
+    staged = dd.jit(dd.grad(rosen))
+    src = staged.source(x)
+    assert "] -= " in src and "np.negative" in src  # (the first term still needs its -)
+    assert src.count("np.negative") == 1, src
+    with np.errstate(all="ignore"):
+        for point in (x, rng.standard_normal(6), np.zeros(6)):
+            same(staged(point), dd.grad(rosen)(point))
+
+
 def test_a_scattered_term_read_elsewhere_is_not_fused_away():
     # the gradient is returned beside one of its scattered terms, which must stay whole
     def f(x):

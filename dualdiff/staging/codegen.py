@@ -37,7 +37,7 @@ import numpy as np
 from ..core import scale
 from ..primitive import Elementwise, Primitive
 from .rolling import find_runs
-from .tracer import _ADDS, Tracer, _is_op
+from .tracer import _ADDS, Tracer, _is_op, _negated
 
 _INFIX = {
     operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
@@ -169,8 +169,9 @@ class Emitter:
             base = kwargs["base"]
             rows = [f"{name} = np.zeros({shape!r}, {self.hoist(dtype)})" if base is None
                     else f"{name} = {self.hoist(base)}.copy()"]
-            for k, (term, index) in enumerate(zip(args, kwargs["indices"])):
-                op = "=" if k == 0 and base is None else "+="
+            for k, (term, index, sign) in enumerate(zip(args, kwargs["indices"],
+                                                        kwargs["signs"])):
+                op = "=" if k == 0 and base is None else f"{sign}="
                 rows.append(f"{name}[{self.expr(index)}] {op} {self.expr(term)}")
             return "\n    ".join(rows)
         if fn is scale and all(type(_value(a)) is float for a in args):
@@ -353,7 +354,7 @@ def _fuse_scatters(nodes, needed, uses):
                                                                "safe"):
                 continue
             # (a real constant added to complex terms: converted once, the same values)
-            base, terms, indices = node.args[0].astype(dtype), [], []
+            base, terms, indices, signs = node.args[0].astype(dtype), [], [], []
         else:
             left = node.args[0].node
             if uses.get(left.index) != 1:
@@ -362,19 +363,35 @@ def _fuse_scatters(nodes, needed, uses):
                 head = fused.pop(left.index)
                 base = head.kwargs["base"]
                 terms, indices = list(head.args), list(head.kwargs["indices"])
+                signs = list(head.kwargs["signs"])
             else:
                 first = _basic_scatter(left, shape, dtype)
                 if first is None:
                     continue
-                terms, indices = [first[0]], [first[1]]
+                terms, indices, signs = [first[0]], [first[1]], ["+"]
             needed.discard(left.index)
         needed.discard(right.index)
-        terms.append(tail[0])
-        indices.append(tail[1])
+        _add_term(terms, indices, signs, tail, uses, needed)
         fused[node.index] = type(node)(node.index, _SCATTER_SUM, tuple(terms), {
-            "indices": tuple(indices), "shape": shape, "dtype": dtype, "base": base},
-            "scatter_sum", node.value)
+            "indices": tuple(indices), "signs": tuple(signs), "shape": shape, "dtype": dtype,
+            "base": base}, "scatter_sum", node.value)
     return fused
+
+
+def _add_term(terms, indices, signs, scatter, uses, needed):
+    """Append a ``(term, index)`` to a scatter sum after its first term; a term ``-y`` read
+    nowhere else is ``y`` subtracted: ``b[I] += -y`` is ``b[I] -= y`` exactly (IEEE defines
+    ``x - y`` as ``x + (-y)``), one pass over the term fewer."""
+    term, index = scatter
+    inner = _negated(term)
+    if inner is not None and uses.get(term.node.index) == 1:
+        needed.discard(term.node.index)
+        term, sign = inner, "-"
+    else:
+        sign = "+"
+    terms.append(term)
+    indices.append(index)
+    signs.append(sign)
 
 
 def _lines(em, order, guards, start, stop, names=None):
@@ -473,7 +490,7 @@ def generate(graph, outputs, name="staged", checks="deferred"):
     checked = []
     if checks == "deferred":
         em.unchecked, checked = _deferrable(order, reads, guards, kept)
-    runs = find_runs(order, guards, kept + [node.index for node in graph.inputs],
+    runs = find_runs(order, reads, guards, kept + [node.index for node in graph.inputs],
                      em.unchecked)
     position = 0
     for start, period, iterations in runs:

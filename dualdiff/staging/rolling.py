@@ -49,42 +49,52 @@ _CANDIDATES = 6
 _SCALARS = frozenset((float, int, complex, bool))
 
 
-def find_runs(order, guards, read_after, marked=frozenset()):
+def find_runs(order, reads, guards, read_after, marked=frozenset()):
     """``[(start, period, iterations), ...]`` in ``order`` (the nodes to emit), sorted.
 
-    ``guards`` maps a node index to its guards; ``read_after`` holds the node indices read
-    after the last node (the outputs and the guards of inputs); ``marked`` the nodes that
-    are written otherwise than their kind (a step of a run is either marked or not).
+    ``reads`` maps a node index to the indices of the nodes it reads; ``guards`` a node
+    index to its guards; ``read_after`` holds the node indices read after the last node
+    (the outputs and the guards of inputs); ``marked`` the nodes that are written otherwise
+    than their kind (a step of a run is either marked or not).
     """
     n = len(order)
     if n < MIN_NODES:
         return []
     position = {node.index: q for q, node in enumerate(order)}
-    steps, reads = _steps(order, position, guards, marked)
+    steps = _steps(order, position, guards, marked)
     last_read = list(range(n))  # per position: the last position that reads it
-    for q, r in enumerate(reads):
+    where = []  # per position: the positions it reads
+    for q, node in enumerate(order):
+        r = [position[i] for i in reads[node.index] if i in position]
+        where.append(r)
         for j in r:
             last_read[j] = q
     for i in read_after:
         if i in position:
             last_read[position[i]] = n
     runs = []
-    _find(steps, reads, last_read, 0, n, runs)
+    _find(steps, where, last_read, 0, n, runs)
     return sorted(runs)
 
 
 def _steps(order, position, guards, marked):
-    """Per node: the number of its kind of step (negative, and unique, for a node that is
-    no step of a loop), and the positions of the traced operands it reads."""
-    steps, reads = [], []
+    """Per node: the number of its kind of step, or a negative number of its own for a node
+    that is no step of a loop.
+
+    A kind is the function, the type of the result, the constants, the guards and the
+    distances back to the traced operands: two nodes of a kind are written alike but for
+    their names.  (The operands' own types follow: in a run they are of a kind too.)
+    """
+    steps = []
     copysign = math.copysign
     scalars = _SCALARS
-    ids = {}  # a step's description -> a small number (compared much faster)
+    ids = {}  # a kind -> a small number (compared much faster)
     for q, node in enumerate(order):
-        r = []
-        reads.append(r)
-        key = [id(node.fn), node.index in marked]
-        ok = type(node.value) in scalars and not node.kwargs
+        v = node.value
+        if type(v) not in scalars or node.kwargs:
+            steps.append(-1 - q)
+            continue
+        key = [id(node.fn), type(v), node.index in marked]
         for a in node.args:
             t = type(a)
             if t is Tracer:
@@ -92,25 +102,26 @@ def _steps(order, position, guards, marked):
                 if j is None:  # an input (or a node not emitted): the same name each time
                     key.append(("x", a.node.index))
                 elif type(a.value) in scalars:
-                    r.append(j)
                     key.append(q - j)
-                    key.append(type(a.value))  # (the callee depends on it)
                 else:
-                    r.append(j)
-                    ok = False
+                    key = None
+                    break
             elif t is float:
                 key.append((a, copysign(1.0, a)))  # (-0.0 is not 0.0; nan is not nan)
             elif t is int or t is bool:
                 key.append((t, a))
             else:
-                ok = False
-        if ok:
+                key = None
+                break
+        if key is not None:
             g = guards.get(node.index)
             if g:
-                ok = all(kind != "array" for kind, _ in g)
-                key.append(tuple(g))
-        steps.append(ids.setdefault(tuple(key), len(ids)) if ok else -1 - q)
-    return steps, reads
+                if any(kind == "array" for kind, _ in g):
+                    key = None
+                else:
+                    key.append(tuple(g))
+        steps.append(-1 - q if key is None else ids.setdefault(tuple(key), len(ids)))
+    return steps
 
 
 def _find(steps, reads, last_read, lo, hi, runs):

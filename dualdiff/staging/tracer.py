@@ -23,7 +23,7 @@ import operator
 import numpy as np
 
 from ..core import DISPATCH, TRACERS, WRAPPERS, scale
-from ..primitive import Primitive
+from ..primitive import MATH_ERRORS, Elementwise, Primitive
 
 #: NumPy functions whose result depends only on shapes and dtypes (part of a trace's
 #: signature): computed on the concrete values and returned as plain constants.
@@ -110,16 +110,25 @@ class Graph:
             hit = self._cse.get(key)
             if hit is not None:
                 return hit
-        value = fn(*_concrete(args), **_concrete(kwargs)) if kwargs else \
-            fn(*[a.value if type(a) is Tracer else _concrete(a) for a in args])
-        out = self.wrap(fn, args, kwargs, name or getattr(fn, "__name__", "call"), value)
+        if kwargs:
+            value = fn(*_concrete(args), **_concrete(kwargs))
+        else:
+            values = [a.value if type(a) is Tracer else _concrete(a) for a in args]
+            value = _float_call(fn, values)
+            if value is None:
+                value = fn(*values)
+        name = name or getattr(fn, "__name__", "call")
+        if type(value) in _PLAIN:  # the common cases first
+            node = Node(len(self.nodes), fn, args, kwargs, name, value)
+            self.nodes.append(node)
+            out = Tracer(value, self, node)
+        else:
+            out = self.wrap(fn, args, kwargs, name, value)
         if key is not None:
             self._cse[key] = out
         return out
 
     def wrap(self, fn, args, kwargs, name, value):
-        if type(value) in _PLAIN:  # the common cases first
-            return Tracer(value, self, self._add(fn, args, kwargs, name, value))
         if isinstance(value, tuple) and not isinstance(value, np.ndarray):
             whole = self._add(fn, args, kwargs, name, value)
             carrier = Tracer(value, self, whole)
@@ -141,6 +150,21 @@ class Graph:
     def guard(self, tracer, kind, value):
         self.guards.append((tracer.node.index, kind, value))
         return value
+
+
+def _float_call(fn, values):
+    """``fn(*values)`` for an elementwise primitive on Python floats, straight through its
+    ``math`` function (what its own dispatch would reach, and what the replay calls); None
+    where that does not apply or ``math`` refuses the values (then ``fn`` decides)."""
+    if isinstance(fn, Elementwise) and fn.math_fn is not None:
+        for v in values:
+            if type(v) is not float:
+                return None
+        try:
+            return fn.math_fn(*values)
+        except MATH_ERRORS:
+            return None
+    return None
 
 
 def _fold(fn, a, b):
