@@ -18,9 +18,8 @@ checked on every call (a rebound name, or a changed number, means a new trace).
 
 from __future__ import annotations
 
-import gc
-
 import functools
+import gc
 import numbers
 import types
 from collections.abc import Callable, Sequence
