@@ -577,11 +577,15 @@ def _deferrable(order, reads, guards, outputs):
     an output (never into a guard, a comparison, an array, ``max``, ``**``), the product is
     computed unchecked: an output that is nan then means a replay with every check inline
     (:class:`_Careful`), which gives the exact numbers; no nan means no ``scale`` was needed.
-    A loop then pays one check per output instead of one per product.
+    A loop then pays one check per output instead of one per product.  Only programs on
+    Python numbers are treated so: the second run needs the trace kept, which for array
+    code would keep its arrays alive.
     """
     unsafe = set()  # nodes a nan in which may not reach the outputs (as a nan)
     unchecked = set()
     for node in reversed(order):  # a node's readers come after it: they are decided first
+        if type(node.value) is np.ndarray:
+            return set(), []
         i = node.index
         safe = i not in unsafe and i not in guards and type(node.value) is float
         if safe and node.fn is scale and type(_value(node.args[0])) is float and type(
