@@ -88,7 +88,10 @@ class Graph:
         """
         if not kwargs and len(args) == 2:
             a, b = args
-            if type(a) is not Tracer or type(b) is not Tracer:
+            if type(a) is Tracer and type(b) is Tracer:
+                if a.node.name not in _NEG_NAMES and b.node.name not in _NEG_NAMES:
+                    return self._binary(fn, a, b, name)  # the common case, short
+            else:
                 folded = _fold(fn, a, b)
                 if folded is not None:
                     return folded
@@ -126,6 +129,35 @@ class Graph:
             out = self.wrap(fn, args, kwargs, name, value)
         if key is not None:
             self._cse[key] = out
+        return out
+
+    def _binary(self, fn, a, b, name):
+        """:meth:`record` of ``fn(a, b)`` on two tracers, neither a negation (to move)."""
+        fid = _FIDS.get(id(fn)) if isinstance(fn, Primitive) else id(fn)
+        if fid is None:
+            fid = _FIDS[id(fn)] = id(_CANONICAL.get(fn.name, fn))  # (primitives live on)
+        key = (fid, a.node.index, b.node.index)
+        hit = self._cse.get(key)
+        if hit is not None:
+            return hit
+        va, vb = a.value, b.value
+        value = None
+        if type(va) is float and type(vb) is float and isinstance(fn, Elementwise) and (
+                fn.math_fn is not None):
+            try:
+                value = fn.math_fn(va, vb)  # (what its own dispatch would reach)
+            except MATH_ERRORS:
+                pass
+        if value is None:
+            value = fn(va, vb)
+        name = name or getattr(fn, "__name__", "call")
+        if type(value) in _PLAIN:
+            node = Node(len(self.nodes), fn, (a, b), {}, name, value)
+            self.nodes.append(node)
+            out = Tracer(value, self, node)
+        else:
+            out = self.wrap(fn, (a, b), {}, name, value)
+        self._cse[key] = out
         return out
 
     def wrap(self, fn, args, kwargs, name, value):
@@ -284,6 +316,7 @@ _CANONICAL = {**_PRIM_OPS, "divide": operator.truediv}
 
 _NUMBERS = (float, int, complex, np.ndarray, np.float64, np.bool_)
 _PLAIN = frozenset((float, np.ndarray))
+_FIDS: dict[int, int] = {}  # id of a primitive -> the id its calls are keyed by (see _key)
 
 
 def _numeric(v):
