@@ -35,6 +35,8 @@ def test_a_long_loop_is_rolled_and_gives_the_same_numbers():
     assert len(source.splitlines()) < 60  # 8000 lines unrolled
     assert staged.variants == 1
     compile(source, "<test>", "exec")
+    again = dd.jit(dd.derivative(lambda x: logistic(x, 1000)))
+    assert again.source(0.7) == source  # deterministic (and the same code for every x)
 
 
 def test_short_programs_stay_straight_line():
