@@ -478,9 +478,10 @@ def generate(graph, outputs, name="staged", checks="deferred"):
         for kind, value in guards.get(node.index, ()):
             body.append(em.guard(kind, value, em.names[node.index]))
     order = [node for node in nodes if node.index in needed and node.fn is not None]
-    for position, node in enumerate(order):
-        for i in reads[node.index]:
-            em.last_use[i] = position
+    if any(type(node.value) is np.ndarray for node in order):  # (for out=: see donor)
+        for position, node in enumerate(order):
+            for i in reads[node.index]:
+                em.last_use[i] = position
     kept = []
     _walk(outputs, kept)
     for i in kept:

@@ -68,7 +68,7 @@ def find_runs(order, reads, guards, read_after, marked=frozenset()):
         r = [position[i] for i in reads[node.index] if i in position]
         where.append(r)
         for j in r:
-            last_read[j] = q
+            last_read[j] = q  # (q grows: the last assignment is the last reader)
     for i in read_after:
         if i in position:
             last_read[position[i]] = n
