@@ -31,6 +31,7 @@ import numpy as np
 
 from ..core import scale
 from ..primitive import Elementwise, Primitive
+from .fusion import Fused, fuse
 from .tracer import _ADDS, Tracer, _is_op
 
 _INFIX = {
@@ -132,6 +133,8 @@ class Emitter:
         name = f"w{len(self.names) + 1}"
         self.names[node.index] = name
         fn, args, kwargs = node.fn, node.args, node.kwargs
+        if type(fn) is Fused:  # one numexpr call (dd.jit(..., numexpr=True), see fusion.py)
+            return fn.line(self, node, name, position)
         ufunc = _array_ufunc(node)
         if ufunc is not None:
             self.fresh.add(node.index)
@@ -365,10 +368,11 @@ def _fuse_scatters(nodes, needed, uses):
     return fused
 
 
-def generate(graph, outputs, name="staged"):
+def generate(graph, outputs, name="staged", numexpr=False):
     """``(source, namespace)`` of a function of the input leaves that returns ``outputs``.
 
-    ``outputs`` is a flat list of tracers and constants.
+    ``outputs`` is a flat list of tracers and constants; ``numexpr`` fuses elementwise array
+    code into numexpr calls (:mod:`~dualdiff.staging.fusion`).
     """
     em = Emitter(graph)
     nodes = graph.nodes
@@ -394,6 +398,8 @@ def generate(graph, outputs, name="staged"):
     fused = _fuse_scatters(nodes, needed, uses)
     if fused:
         nodes = [fused.get(node.index, node) for node in nodes]
+    if numexpr:
+        nodes = fuse(nodes, needed, uses)
     guards = {}
     for i, kind, value in graph.guards:
         guards.setdefault(i, []).append((kind, value))
