@@ -368,6 +368,25 @@ def _fuse_scatters(nodes, needed, uses):
     return fused
 
 
+def _views_keep_bases(order, last_use):
+    """A line that reads a view (``w3[::-1]``, a reshape) reads its base's memory too: the
+    base lives, and is no operation's ``out=``, until the view's last use (views of views
+    included: the walk goes backwards).  Whether a result is a view of an operand is the same
+    on every replay (it follows from shapes and indices); the trace's values tell.  (Inputs
+    are never an ``out=``: only the lines' own results are looked at.)"""
+    values = {node.index: node.value for node in order}
+    for node in reversed(order):
+        end = last_use.get(node.index)
+        if end is None or type(node.value) is not np.ndarray:
+            continue
+        deps = []
+        _walk(node.args, deps)
+        for i in deps:
+            base = values.get(i)
+            if type(base) is np.ndarray and np.may_share_memory(node.value, base):
+                last_use[i] = max(last_use.get(i, -1), end)
+
+
 def generate(graph, outputs, name="staged", numexpr=False):
     """``(source, namespace)`` of a function of the input leaves that returns ``outputs``.
 
@@ -424,6 +443,7 @@ def generate(graph, outputs, name="staged", numexpr=False):
         em.last_use[i] = len(order)  # outputs live on
     for i in guards:
         em.last_use[i] = max(em.last_use.get(i, -1), len(order))
+    _views_keep_bases(order, em.last_use)
     for position, node in enumerate(order):
         body.append(em.line(node, position))
         for kind, value in guards.get(node.index, ()):
