@@ -253,3 +253,19 @@ def _root():
     import pathlib
 
     return pathlib.Path(dd.__file__).resolve().parent.parent
+
+
+def test_an_operand_that_a_view_reads_is_no_numexpr_output():
+    # numexpr, unlike NumPy's ufuncs, does not buffer operands that overlap its output
+    x = np.linspace(0.0, 1.0, N)
+
+    def f(x):
+        w = (x * 2.0 + 1.0) * x
+        return ((w * 3.0 - 1.0) * w + w[::-1]) * 0.5, w[1:] * 2.0 + 1.0
+
+    staged = dd.jit(f, numexpr=True)
+    source = staged.source(x)
+    assert fused_lines(source)
+    for point in (x, x[::-1].copy()):
+        for a, b in zip(staged(point), f(point)):
+            identical(a, b)

@@ -126,13 +126,24 @@ class Fused:
         compiled = ne.NumExpr(text, signature=signature, optimization="aggressive")
         run = em.hoist(functools.partial(compiled, ex_uses_vml=False), "numexpr")
         em.fresh.add(node.index)
-        donor = em.donor(node, position)
+        # numexpr, unlike NumPy's ufuncs, does not copy operands that overlap its output: an
+        # operand whose memory another operand views (``w2`` beside ``w2[::-1]``) is no
+        # ``out=``; the operand itself is (each element is read before it is written)
+        alone = tuple(a for a in node.args if type(a) is Tracer and not any(
+            b is not a and type(_value(b)) is np.ndarray and np.may_share_memory(
+                a.value, _value(b)) for b in node.args))
+        donor = em.donor(type(node)(node.index, self, alone, {}, node.name, node.value),
+                         position)
         out = f", out={donor}" if donor is not None else ""
         return f"{name} = {run}({', '.join(names)}{out})  # {text}"
 
 
+def _value(a):
+    return a.value if type(a) is Tracer else a
+
+
 def _dtype(a):
-    v = a.value if type(a) is Tracer else a
+    v = _value(a)
     return v.dtype if type(v) is np.ndarray else _F8  # (a traced Python float)
 
 
@@ -186,7 +197,7 @@ def _template(node, where_p, array_ufunc):
         return None
     parts = []
     for a, kind in zip(operands, kinds):
-        value = a.value if type(a) is Tracer else a
+        value = _value(a)
         if type(value) is np.ndarray and value.shape == v.shape and value.dtype == kind:
             uniform = _uniform(a) if a is value else None  # (a constant array)
             parts.append(a if uniform is None else uniform)
