@@ -79,12 +79,12 @@ def load():
     return numexpr
 
 
-_EXACT = {
+_EXACT: dict[np.ufunc, str] = {
     np.add: "({0} + {1})", np.subtract: "({0} - {1})", np.multiply: "({0} * {1})",
     np.true_divide: "({0} / {1})", np.negative: "(-{0})", np.square: "{0}**2",
     np.sqrt: "sqrt({0})", np.absolute: "abs({0})",
 }
-_COMPARISONS = {
+_COMPARISONS: dict[np.ufunc, str] = {
     np.less: "({0} < {1})", np.less_equal: "({0} <= {1})", np.greater: "({0} > {1})",
     np.greater_equal: "({0} >= {1})", np.equal: "({0} == {1})", np.not_equal: "({0} != {1})",
 }
@@ -93,7 +93,7 @@ _OPERATOR_COMPARISONS = {
     operator.ge: np.greater_equal, operator.eq: np.equal, operator.ne: np.not_equal,
 }
 #: the functions whose last bit may differ from NumPy's (see the module's docstring)
-_ROUNDED = {uf: f"{uf.__name__}({{0}})" for uf in (
+_ROUNDED: dict[np.ufunc, str] = {uf: f"{uf.__name__}({{0}})" for uf in (
     np.sin, np.cos, np.tan, np.arcsin, np.arccos, np.arctan, np.sinh, np.cosh, np.tanh,
     np.arcsinh, np.arccosh, np.arctanh, np.exp, np.expm1, np.log, np.log1p, np.log10,
     np.log2)}
