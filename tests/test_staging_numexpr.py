@@ -269,3 +269,60 @@ def test_an_operand_that_a_view_reads_is_no_numexpr_output():
     for point in (x, x[::-1].copy()):
         for a, b in zip(staged(point), f(point)):
             identical(a, b)
+
+
+def test_a_traced_float_is_a_scalar_operand_and_nonfinite_constants_stay_numpy():
+    x = rng.standard_normal(N)
+
+    def f(x, a):
+        return (x * a + 1.0) * (x - a)
+
+    staged = dd.jit(f, numexpr=True)
+    lines = fused_lines(staged.source(x, 2.5))
+    assert lines and "x2" in lines[0]
+    with np.errstate(over="ignore"):
+        for a in (2.5, -0.0, 1e300):  # one trace for every float
+            identical(staged(x, a), f(x, a))
+    assert staged.variants == 1
+
+    def g(x):
+        return (x * np.inf + 1.0) * x  # inf is no literal numexpr would read back
+
+    with np.errstate(all="ignore"):
+        staged = dd.jit(g, numexpr=True)
+        identical(staged(x), g(x))
+        assert all("inf" not in line for line in fused_lines(staged.source(x)))
+
+
+def test_a_cheap_operation_read_by_several_expressions_is_computed_in_each():
+    x = rng.standard_normal(N)
+
+    def f(x):
+        y = x * 2.0
+        return (y + 1.0) * x, (y - x) * y
+
+    staged = dd.jit(f, numexpr=True)
+    source = staged.source(x)
+    body = source.splitlines()[1:-1]
+    assert len(body) == 2 and all("numexpr" in line for line in body)  # no line for y
+    assert source.count("(x1 * 2.0)") == 3
+    for a, b in zip(staged(x), f(x)):
+        identical(a, b)
+
+    def g(x):  # y is also read by a comparison that stays NumPy (its result is a mask)
+        y = x * 2.0
+        return (y + 1.0) * x, dd.where(y > 1.0, x, -x)
+
+    staged = dd.jit(g, numexpr=True)
+    assert "= x1 * 2.0" in staged.source(x)
+    for a, b in zip(staged(x), g(x)):
+        identical(a, b)
+
+
+def test_the_first_scattered_term_is_evaluated_into_the_result():
+    x = rng.uniform(-2, 2, N)
+    source = dd.jit(dd.grad(rosen), numexpr=True).source(x)
+    assert "out=w5[(slice(None, -1, None),)])" in source
+    n = fusion.MIN_SIZE // 2  # below the size that is fused: the NumPy scatter
+    small = dd.jit(dd.grad(rosen), numexpr=True).source(x[:n])
+    assert not fused_lines(small) and small == dd.jit(dd.grad(rosen)).source(x[:n])

@@ -133,7 +133,7 @@ class Emitter:
         name = f"w{len(self.names) + 1}"
         self.names[node.index] = name
         fn, args, kwargs = node.fn, node.args, node.kwargs
-        if type(fn) is Fused:  # one numexpr call (dd.jit(..., numexpr=True), see fusion.py)
+        if isinstance(fn, Fused):  # one numexpr call (dd.jit(..., numexpr=True), see fusion.py)
             return fn.line(self, node, name, position)
         ufunc = _array_ufunc(node)
         if ufunc is not None:

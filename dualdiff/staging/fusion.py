@@ -32,6 +32,10 @@ What is fused, and why the rest is not:
   ``core.scale`` nodes (``p * t`` but 0 where ``t == 0``, applied only when the *whole*
   product holds a nan: the selection depends on every element, which a per-element
   ``where`` cannot reproduce to the sign of a zero);
+- a single arithmetic operation on leaves (``2.0 * x``) that several groups read is computed
+  again in each rather than stored (an addition per element costs less than a new array);
+- the first two terms of a scattered sum (``codegen._SCATTER_SUM``) on the same positions
+  become one expression, evaluated straight into the zeroed buffer (:class:`FusedScatter`);
 - a group must hold at least two operations (one operation gains nothing from fusion) and
   its result at least :data:`MIN_SIZE` elements: below that numexpr's fixed cost per call
   (tens of microseconds: threads, blocks) loses to NumPy.
@@ -99,6 +103,9 @@ _ROUNDED: dict[np.ufunc, str] = {uf: f"{uf.__name__}({{0}})" for uf in (
     np.log2)}
 _ROUNDED[np.arctan2] = "arctan2({0}, {1})"
 _TEMPLATES = {**_EXACT, **_COMPARISONS, **_ROUNDED}
+_WHERE = "where({0}, {1}, {2})"
+#: operations cheap enough to compute again in each expression that reads them
+_CHEAP = {*_EXACT.values(), *_COMPARISONS.values(), _WHERE}
 
 _F8 = np.dtype(np.float64)
 _B1 = np.dtype(np.bool_)
@@ -117,14 +124,17 @@ class Fused:
     def __repr__(self):
         return f"Fused({self.template!r})"
 
+    def compile(self, em, leaves):
+        """``(callee, operands, text)``: the compiled expression on the emitter's names."""
+        names = [em.expr(a) for a in leaves]
+        text = self.template.format(*names)
+        signature = [(n, _TYPES[_dtype(a)]) for n, a in zip(names, leaves)]
+        compiled = load().NumExpr(text, signature=signature, optimization="aggressive")
+        return em.hoist(functools.partial(compiled, ex_uses_vml=False), "numexpr"), names, text
+
     def line(self, em, node, name, position):
         """The source line of ``node`` for the emitter ``em`` (compiling the expression)."""
-        ne = load()
-        names = [em.expr(a) for a in node.args]
-        text = self.template.format(*names)
-        signature = [(n, _TYPES[_dtype(a)]) for n, a in zip(names, node.args)]
-        compiled = ne.NumExpr(text, signature=signature, optimization="aggressive")
-        run = em.hoist(functools.partial(compiled, ex_uses_vml=False), "numexpr")
+        run, names, text = self.compile(em, node.args)
         em.fresh.add(node.index)
         # numexpr, unlike NumPy's ufuncs, does not copy operands that overlap its output: an
         # operand whose memory another operand views (``w2`` beside ``w2[::-1]``) is no
@@ -136,6 +146,46 @@ class Fused:
                          position)
         out = f", out={donor}" if donor is not None else ""
         return f"{name} = {run}({', '.join(names)}{out})  # {text}"
+
+
+class FusedScatter(Fused):
+    """The ``fn`` of a scattered sum (``codegen._SCATTER_SUM``) whose first term is a fused
+    expression: evaluated straight into its positions of the zeroed buffer (numexpr's
+    ``out=`` a view), the other terms added as before.  The same numbers as writing the term
+    into a temporary and copying it over, without the temporary and the copy.  ``args`` are
+    the expression's ``count`` leaves, then the other terms."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, template, count):
+        super().__init__(template)
+        self.count = count
+
+    def line(self, em, node, name, position):
+        run, names, text = self.compile(em, node.args[:self.count])
+        em.fresh.add(node.index)
+        first, *indices = node.kwargs["indices"]
+        rows = [f"{name} = np.zeros({node.value.shape!r}, {em.hoist(node.value.dtype)})",
+                f"{run}({', '.join(names)}, out={name}[{em.expr(first)}])  # {text}"]
+        rows += [f"{name}[{em.expr(i)}] += {em.expr(t)}"
+                 for t, i in zip(node.args[self.count:], indices)]
+        return "\n    ".join(rows)
+
+
+def _into_scatters(nodes, fused, needed, uses, scatter_sum):
+    """Scattered sums whose first term is a fused expression read by nothing else, as
+    :class:`FusedScatter` nodes (the expression's own node leaves ``needed``)."""
+    out = []
+    for node in nodes:
+        first = node.args[0] if node.fn is scatter_sum else None
+        if type(first) is Tracer and node.kwargs["base"] is None and (
+                first.node.index in fused) and uses.get(first.node.index) == 1:
+            term = fused[first.node.index]
+            needed.discard(term.index)
+            node = type(node)(node.index, FusedScatter(term.fn.template, len(term.args)),
+                              (*term.args, *node.args[1:]), node.kwargs, node.name, node.value)
+        out.append(node)
+    return out
 
 
 def _value(a):
@@ -180,7 +230,7 @@ def _template(node, where_p, array_ufunc):
         return None
     fn, args = node.fn, node.args
     if fn is where_p and set(node.kwargs) == {"cond"} and len(args) == 2:
-        fmt, operands, kinds = "where({0}, {1}, {2})", (node.kwargs["cond"], *args), (
+        fmt, operands, kinds = _WHERE, (node.kwargs["cond"], *args), (
             _B1, _F8, _F8)
         result = _F8
     else:
@@ -215,8 +265,11 @@ def fuse(nodes, needed, uses, min_size=MIN_SIZE):
     does replaced by one node of :class:`Fused`; the group's intermediates leave ``needed``.
 
     ``uses`` counts the reads of each node (outputs and guards count two, so they are never
-    fused away).  A node joins its reader's group when that reader is its only one and both
-    are in numexpr's table, of one shape.
+    fused away).  A node is written into its reader's expression when both are in numexpr's
+    table, of one shape, and either that reader is its only one, or it is a single operation
+    on leaves, not a transcendental one, that only such readers read: it is then computed again
+    in each (an addition per element costs less than a new array, which costs a page fault
+    per 4 KiB).
     """
     from ..rules.structure import where_p
     from .codegen import _SCATTER_SUM, _array_ufunc
@@ -227,26 +280,33 @@ def fuse(nodes, needed, uses, min_size=MIN_SIZE):
         if node.index in needed and node.fn is not None:
             t = _template(node, where_p, _array_ufunc)
             if t is not None:
-                table[node.index] = t
+                table[node.index] = (*t, node.value.shape)
+    readers = {}  # index -> the nodes of the table that read it (once per read)
+    for i, (_, parts, shape) in table.items():
+        for part in parts:
+            if type(part) is Tracer and part.node.index in table and part.value.shape == shape:
+                readers.setdefault(part.node.index, []).append(i)
     size = {}  # index -> (operations, leaves) of the tree a member heads
-    inner = set()  # members read by their group only
+    inner = set()  # members written into their readers' expressions
     for node in nodes:
         if node.index not in table:
             continue
         ops, leaves = 1, set()
         for part in table[node.index][1]:
-            if type(part) is Tracer and part.node.index in table and uses.get(
-                    part.node.index) == 1 and part.value.shape == node.value.shape:
-                o, lv = size[part.node.index]
-                if ops + o <= MAX_OPS and len(leaves | lv) <= MAX_LEAVES:
+            if type(part) is Tracer and node.index in readers.get(part.node.index, ()):
+                j = part.node.index
+                o, lv = size[j]
+                alone = uses.get(j) == 1
+                cheap = o == 1 and table[j][0] in _CHEAP and len(readers[j]) == uses.get(j)
+                if (alone or cheap) and ops + o <= MAX_OPS and len(leaves | lv) <= MAX_LEAVES:
                     ops += o
                     leaves |= lv
-                    inner.add(part.node.index)
+                    inner.add(j)
                     continue
             if type(part) is not str:
                 leaves.add(_leaf_key(part))
         size[node.index] = (ops, leaves)
-    fused = {}
+    fused, covered = {}, set()
     for node in nodes:
         i = node.index
         if i not in table or i in inner:
@@ -256,14 +316,17 @@ def fuse(nodes, needed, uses, min_size=MIN_SIZE):
             continue
         leaves, keys = [], {}
         text = _render(i, table, inner, leaves, keys)
-        for j in _members(i, table, inner):
-            if j != i:
-                needed.discard(j)
+        covered.update(_members(i, table, inner))
         fused[i] = type(node)(i, Fused(text), tuple(leaves), {}, "numexpr", v)
     if not fused:
         return nodes
-    # a member of an unfused group (a tree too small or too short) is emitted by NumPy
-    return [fused.get(node.index, node) for node in nodes]
+    # an intermediate leaves the code when every line that read it is now in an expression
+    # (a member of an unfused tree, too small or too short, is emitted by NumPy)
+    for j in inner:
+        if all(r in covered for r in readers[j]):
+            needed.discard(j)
+    nodes = [fused.get(node.index, node) for node in nodes]
+    return _into_scatters(nodes, fused, needed, uses, _SCATTER_SUM)
 
 
 def _leaf_key(a):
@@ -272,7 +335,7 @@ def _leaf_key(a):
 
 def _render(i, table, inner, leaves, keys):
     """The template of the tree headed by ``i``, its leaves numbered in order of appearance."""
-    fmt, parts = table[i]
+    fmt, parts, _ = table[i]
     out = []
     for part in parts:
         if type(part) is str:
@@ -290,7 +353,7 @@ def _render(i, table, inner, leaves, keys):
 
 def _members(i, table, inner):
     yield i
-    for part in table[i][1]:
+    for part in table[i][1]:  # (a member computed again in several trees: once per tree)
         if type(part) is Tracer and part.node.index in inner:
             yield from _members(part.node.index, table, inner)
 
