@@ -61,9 +61,11 @@ import numpy as np
 
 from .tracer import Tracer
 
-#: the smallest fused result (elements).  Measured for a six-operation expression of two
-#: float64 arrays on two cores: NumPy 17 us against numexpr 85 us at 2**14 elements, 340 us
-#: against 140 us at 2**15 (NumPy's temporaries leave the cache), 7.4 ms against 2.9 ms at 1e6.
+#: the smallest fused result (elements; read when code is generated, so it may be changed).
+#: Measured with the Rosenbrock gradient and HVP staged both ways, on two shared cores: at
+#: 2**12 elements numexpr's fixed cost per call (threads, blocks: about 0.2 ms here) makes it
+#: 15x slower than the NumPy code, at 2**14 1.4 to 1.6x, at 2**15 to 2**17 about even for the
+#: gradient and up to 2.8x faster for the HVP; at 1e6 it depends on the load (see the guide).
 MIN_SIZE = 2**15
 
 #: the most operations and operands in one numexpr program (it numbers its registers in a
@@ -260,7 +262,7 @@ def _template(node, where_p, array_ufunc):
     return fmt, parts
 
 
-def fuse(nodes, needed, uses, min_size=MIN_SIZE):
+def fuse(nodes, needed, uses, min_size=None):
     """``nodes`` with each group of elementwise float64 operations numexpr computes as NumPy
     does replaced by one node of :class:`Fused`; the group's intermediates leave ``needed``.
 
@@ -274,6 +276,7 @@ def fuse(nodes, needed, uses, min_size=MIN_SIZE):
     from ..rules.structure import where_p
     from .codegen import _SCATTER_SUM, _array_ufunc
 
+    min_size = MIN_SIZE if min_size is None else min_size  # (read now: tests change it)
     nodes = _sum_first_terms(nodes, needed, uses, min_size, _SCATTER_SUM)
     table = {}
     for node in nodes:
