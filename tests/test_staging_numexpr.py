@@ -326,3 +326,17 @@ def test_the_first_scattered_term_is_evaluated_into_the_result():
     n = fusion.MIN_SIZE // 2  # below the size that is fused: the NumPy scatter
     small = dd.jit(dd.grad(rosen), numexpr=True).source(x[:n])
     assert not fused_lines(small) and small == dd.jit(dd.grad(rosen)).source(x[:n])
+
+
+def test_columns_strided_views_and_two_scatters():
+    x = rng.uniform(-2, 2, (N + 1, 2))
+    v = rng.standard_normal(x.shape)
+
+    def f(x):
+        return rosen(x[:, 0]) + rosen(x[::-1, 1] * 2.0) + dd.sum(x[::3, 0] * x[::3, 1])
+
+    grad = dd.jit(dd.grad(f), numexpr=True)
+    hvp = dd.jit(lambda x, v: dd.hvp(f, x, v), numexpr=True)
+    assert fused_lines(grad.source(x)) and fused_lines(hvp.source(x, v))
+    identical(grad(x), dd.grad(f)(x))
+    identical(hvp(x, v), dd.hvp(f, x, v))
