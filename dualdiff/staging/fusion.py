@@ -167,10 +167,12 @@ class FusedScatter(Fused):
         run, names, text = self.compile(em, node.args[:self.count])
         em.fresh.add(node.index)
         first, *indices = node.kwargs["indices"]
+        terms = node.args[self.count:]
+        signs = node.kwargs.get("signs") or ("+",) * (len(terms) + 1)
         rows = [f"{name} = np.zeros({node.value.shape!r}, {em.hoist(node.value.dtype)})",
                 f"{run}({', '.join(names)}, out={name}[{em.expr(first)}])  # {text}"]
-        rows += [f"{name}[{em.expr(i)}] += {em.expr(t)}"
-                 for t, i in zip(node.args[self.count:], indices)]
+        rows += [f"{name}[{em.expr(i)}] {sign}= {em.expr(t)}"
+                 for t, i, sign in zip(terms, indices, signs[1:])]
         return "\n    ".join(rows)
 
 
@@ -373,12 +375,14 @@ def _sum_first_terms(nodes, needed, uses, min_size, scatter_sum):
                 node.kwargs["base"] is not None):
             continue
         (a, b, *rest), (i, j, *others) = node.args, node.kwargs["indices"]
+        signs = node.kwargs.get("signs") or ("+",) * len(node.args)  # (b[I] -= y: a "-")
         if i != j or not all(type(t) is Tracer and uses.get(t.node.index) == 1 and type(
                 t.value) is np.ndarray and t.value.dtype == _F8 for t in (a, b)):
             continue
         if a.value.shape != b.value.shape or a.value.size < min_size:
             continue
-        total = type(node)(fresh, np.add, (a, b), {}, "add", a.value + b.value)
+        op = np.add if signs[1] == "+" else np.subtract
+        total = type(node)(fresh, op, (a, b), {}, op.__name__, op(a.value, b.value))
         fresh += 1
         needed.add(total.index)
         uses[total.index] = 1
@@ -386,5 +390,6 @@ def _sum_first_terms(nodes, needed, uses, min_size, scatter_sum):
         out.insert(next(k for k, n in enumerate(out) if n.index == later) + 1, total)
         out[out.index(node)] = type(node)(
             node.index, scatter_sum, (Tracer(total.value, a.graph, total), *rest),
-            {**node.kwargs, "indices": (i, *others)}, node.name, node.value)
+            {**node.kwargs, "indices": (i, *others), "signs": ("+", *signs[2:])}, node.name,
+            node.value)
     return out
