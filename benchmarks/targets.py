@@ -210,6 +210,13 @@ TARGETS = [
     Target(I14, "dd.jit Newton-CG solve, n=1000 <= 2x the hand-written one",
            ratio(("newton", 1000, "dd.jit"), ("newton", 1000, "numpy"), 2.0),
            ("newton", 1000, "dd.jit")),
+    # with numexpr installed: dd.jit(..., numexpr=True) below the hand-written NumPy
+    Target(I14, "dd.jit numexpr grad of Rosenbrock at 1e6 < 1x the hand-written gradient",
+           ratio(("rosen-grad", 10**6, "dd.jit numexpr"), ("rosen-grad", 10**6, "numpy"),
+                 1.0), ("rosen-grad", 10**6, "dd.jit numexpr")),
+    Target(I14, "dd.jit numexpr hvp of Rosenbrock at 1e6 < 1x the hand-written HVP",
+           ratio(("rosen-hvp", 10**6, "dd.jit numexpr"), ("rosen-hvp", 10**6, "numpy"),
+                 1.0), ("rosen-hvp", 10**6, "dd.jit numexpr")),
 ]
 
 

@@ -9,6 +9,7 @@ dualdiff's ``grad`` and ``hvp``, of the hand-written HVP and of ``f``.
 
 from __future__ import annotations
 
+import importlib.util
 from functools import partial
 
 import numpy as np
@@ -18,6 +19,8 @@ from benchmarks.harness import BASELINE, DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
 
 SIZES = (10**3, 10**4, 10**5, 10**6)
+#: dd.jit(..., numexpr=True) rows only where numexpr is installed (the "numexpr" extra)
+NUMEXPR = importlib.util.find_spec("numexpr") is not None
 
 
 def rosen(x, xp=np):
@@ -63,6 +66,10 @@ def grad_case(s: Systems, n: int) -> Case:
                              make=lambda: partial(s.dd.grad(rosen), x)))
         entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.grad)", DUALDIFF, None,
                              memory=True, make=lambda: partial(s.dd.jit(s.dd.grad(rosen)), x)))
+        if NUMEXPR:
+            entries.append(Entry(
+                "dd.jit numexpr", "dualdiff: dd.jit(dd.grad, numexpr=True)", DUALDIFF, None,
+                memory=True, make=lambda: partial(s.dd.jit(s.dd.grad(rosen), numexpr=True), x)))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj = jnp.asarray(x)
@@ -99,6 +106,11 @@ def hvp_case(s: Systems, n: int) -> Case:
         entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.hvp)", DUALDIFF, None,
                              memory=True, make=lambda: partial(
                                  dd.jit(lambda x, v: dd.hvp(rosen, x, v)), x, v)))
+        if NUMEXPR:
+            entries.append(Entry(
+                "dd.jit numexpr", "dualdiff: dd.jit(dd.hvp, numexpr=True)", DUALDIFF, None,
+                memory=True, make=lambda: partial(
+                    dd.jit(lambda x, v: dd.hvp(rosen, x, v), numexpr=True), x, v)))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj, vj = jnp.asarray(x), jnp.asarray(v)

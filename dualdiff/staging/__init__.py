@@ -31,20 +31,22 @@ from ..core import WRAPPERS
 from ..primitive import MATH_ERRORS
 from ..typing import F
 from .codegen import Retrace, build
+from .fusion import load as load_numexpr
 from .tracer import Graph, Tracer, TracingError, _current
 
 __all__ = ["jit", "Staged", "TracingError"]
 
 
 @overload
-def jit(fun: F, static_argnums: int | Sequence[int] = (), *, max_variants: int = 8) -> F: ...
+def jit(fun: F, static_argnums: int | Sequence[int] = (), *, max_variants: int = 8,
+        numexpr: bool = False) -> F: ...
 @overload
 def jit(fun: None = None, static_argnums: int | Sequence[int] = (), *,
-        max_variants: int = 8) -> Callable[[F], F]: ...
+        max_variants: int = 8, numexpr: bool = False) -> Callable[[F], F]: ...
 
 
 def jit(fun: F | None = None, static_argnums: int | Sequence[int] = (), *,
-        max_variants: int = 8) -> F | Callable[[F], F]:
+        max_variants: int = 8, numexpr: bool = False) -> F | Callable[[F], F]:
     """Stage ``fun``: trace it once per signature, then replay generated code.
 
     Parameters
@@ -57,6 +59,14 @@ def jit(fun: F | None = None, static_argnums: int | Sequence[int] = (), *,
         signature, so each value gets a trace of its own.
     max_variants : int
         Traces kept per signature (one per path through the function's branches).
+    numexpr : bool
+        Fuse each chain of elementwise float64 array operations (at least two, on at least
+        2**15 elements) into one multithreaded call of a compiled ``numexpr`` expression
+        (needs ``pip install "exactdual[numexpr]"``).  ``+ - * /``, ``sqrt``, ``abs``,
+        ``where`` and comparisons give the same numbers as NumPy bit for bit; numexpr's
+        ``sin``, ``exp``, ``log``, ``tanh``, ... are the C library's, which may round the
+        last bit differently from NumPy's.  float32, integer and complex arrays, small
+        arrays and everything else stay NumPy (see :mod:`dualdiff.staging.fusion`).
 
     Returns
     -------
@@ -88,10 +98,11 @@ def jit(fun: F | None = None, static_argnums: int | Sequence[int] = (), *,
     1
     """
     if fun is None:
-        return functools.partial(jit, static_argnums=static_argnums, max_variants=max_variants)
+        return functools.partial(jit, static_argnums=static_argnums, max_variants=max_variants,
+                                 numexpr=numexpr)
     if not callable(fun):
         raise TypeError(f"jit needs a callable, got {type(fun).__name__}")
-    return Staged(fun, static_argnums, max_variants).function()
+    return Staged(fun, static_argnums, max_variants, numexpr).function()
 
 
 class Variant:
@@ -106,7 +117,7 @@ class Variant:
 class Staged:
     """A staged function (see :func:`jit`)."""
 
-    def __init__(self, fun, static_argnums, max_variants):
+    def __init__(self, fun, static_argnums, max_variants, numexpr=False):
         if isinstance(static_argnums, int):
             static_argnums = (static_argnums,)
         static_argnums = tuple(static_argnums)
@@ -114,7 +125,10 @@ class Staged:
             raise TypeError(f"static_argnums must be ints, got {static_argnums!r}")
         if not isinstance(max_variants, int) or max_variants < 1:
             raise ValueError(f"max_variants must be a positive integer, got {max_variants!r}")
+        if numexpr:
+            load_numexpr()  # ImportError naming the extra, now rather than at the first call
         self.fun = fun
+        self.numexpr = bool(numexpr)
         self.static_argnums = frozenset(static_argnums)
         self.max_variants = max_variants
         self._public = None
@@ -260,7 +274,7 @@ class Staged:
             _check_output(out)
             name = getattr(self.fun, "__name__", "staged")
             name = name if name.isidentifier() else "staged"
-            run, source = build(graph, out, name)
+            run, source = build(graph, out, name, numexpr=self.numexpr)
         finally:
             if collecting:
                 gc.enable()

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..core import scale
 from ..primitive import Elementwise, Primitive
+from .fusion import Fused, fuse
 from .rolling import find_runs
 from .tracer import _ADDS, Tracer, _is_op, _negated
 
@@ -141,6 +142,8 @@ class Emitter:
             name = f"w{self.count}"
         self.names[node.index] = name
         fn, args, kwargs = node.fn, node.args, node.kwargs
+        if isinstance(fn, Fused):  # one numexpr call (dd.jit(..., numexpr=True), see fusion.py)
+            return fn.line(self, node, name, position)
         ufunc = _array_ufunc(node)
         if ufunc is not None:
             self.fresh.add(node.index)
@@ -433,7 +436,26 @@ def _loop(em, order, guards, start, period, iterations):
     return "\n    ".join(lines)
 
 
-def generate(graph, outputs, name="staged", checks="deferred"):
+def _views_keep_bases(order, last_use):
+    """A line that reads a view (``w3[::-1]``, a reshape) reads its base's memory too: the
+    base lives, and is no operation's ``out=``, until the view's last use (views of views
+    included: the walk goes backwards).  Whether a result is a view of an operand is the same
+    on every replay (it follows from shapes and indices); the trace's values tell.  (Inputs
+    are never an ``out=``: only the lines' own results are looked at.)"""
+    values = {node.index: node.value for node in order}
+    for node in reversed(order):
+        end = last_use.get(node.index)
+        if end is None or type(node.value) is not np.ndarray:
+            continue
+        deps = []
+        _walk(node.args, deps)
+        for i in deps:
+            base = values.get(i)
+            if type(base) is np.ndarray and np.may_share_memory(node.value, base):
+                last_use[i] = max(last_use.get(i, -1), end)
+
+
+def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
     """``(source, namespace)`` of a function of the input leaves that returns ``outputs``.
 
     ``outputs`` is a pytree of tracers and constants.  ``checks="deferred"`` writes the nan
@@ -465,6 +487,11 @@ def generate(graph, outputs, name="staged", checks="deferred"):
         nodes = [fused.get(node.index, node) for node in nodes]
         for i, node in fused.items():
             reads[i] = _reads(node)
+    if numexpr:
+        nodes = fuse(nodes, needed, uses)
+        for node in nodes:
+            if node.index in needed and node.fn is not None:
+                reads[node.index] = _reads(node)
     guards = {}
     for i, kind, value in graph.guards:
         guards.setdefault(i, []).append((kind, value))
@@ -478,7 +505,8 @@ def generate(graph, outputs, name="staged", checks="deferred"):
         for kind, value in guards.get(node.index, ()):
             body.append(em.guard(kind, value, em.names[node.index]))
     order = [node for node in nodes if node.index in needed and node.fn is not None]
-    if any(type(node.value) is np.ndarray for node in order):  # (for out=: see donor)
+    arrays = any(type(node.value) is np.ndarray for node in order)
+    if arrays:  # (for out=: see donor)
         for position, node in enumerate(order):
             for i in reads[node.index]:
                 em.last_use[i] = position
@@ -488,6 +516,8 @@ def generate(graph, outputs, name="staged", checks="deferred"):
         em.last_use[i] = len(order)  # outputs live on
     for i in guards:
         em.last_use[i] = max(em.last_use.get(i, -1), len(order))
+    if arrays:
+        _views_keep_bases(order, em.last_use)
     checked = []
     if checks == "deferred":
         em.unchecked, checked = _deferrable(order, reads, guards, kept)
@@ -509,9 +539,9 @@ def generate(graph, outputs, name="staged", checks="deferred"):
     return source, em.namespace
 
 
-def build(graph, outputs, name="staged", checks="deferred"):
+def build(graph, outputs, name="staged", checks="deferred", numexpr=False):
     """``(run, source)``: the generated function of the input leaves, compiled."""
-    source, namespace = generate(graph, outputs, name, checks)
+    source, namespace = generate(graph, outputs, name, checks, numexpr)
     exec(compile(source, f"<dd.jit {name}>", "exec"), namespace)
     return namespace[name], source
 
