@@ -88,13 +88,17 @@ class Graph:
         """
         if not kwargs and len(args) == 2:
             a, b = args
-            if type(a) is Tracer and type(b) is Tracer:
+            ta, tb = type(a), type(b)
+            if ta is Tracer and tb is Tracer:
                 if a.node.name not in _NEG_NAMES and b.node.name not in _NEG_NAMES:
-                    return self._binary(fn, a, b, name)  # the common case, short
+                    return self._short(fn, args, name)  # the common cases, short
             else:
                 folded = _fold(fn, a, b)
                 if folded is not None:
                     return folded
+                if (ta is float and tb is Tracer and b.node.name not in _NEG_NAMES) or (
+                        tb is float and ta is Tracer and a.node.name not in _NEG_NAMES):
+                    return self._short(fn, args, name)
             if _is_negation(a) or _is_negation(b):
                 if _is_op(fn, _MULS):
                     moved = _negation_out(self, fn, a, b)
@@ -108,6 +112,8 @@ class Graph:
             inner = _negated(args[0])
             if inner is not None:
                 return inner  # -(-x) is x
+            if type(args[0]) is Tracer:
+                return self._short(fn, args, name)
         key = _key(fn, args, kwargs)
         if key is not None:
             hit = self._cse.get(key)
@@ -131,32 +137,27 @@ class Graph:
             self._cse[key] = out
         return out
 
-    def _binary(self, fn, a, b, name):
-        """:meth:`record` of ``fn(a, b)`` on two tracers, neither a negation (to move)."""
+    def _short(self, fn, args, name):
+        """:meth:`record` of ``fn(*args)``: one or two operands, tracers or float constants,
+        none a negation to move, no keywords (the common calls of a trace, kept short)."""
         fid = _FIDS.get(id(fn)) if isinstance(fn, Primitive) else id(fn)
         if fid is None:
             fid = _FIDS[id(fn)] = id(_CANONICAL.get(fn.name, fn))  # (primitives live on)
-        key = (fid, a.node.index, b.node.index)
+        key = (fid, *[a.node.index if type(a) is Tracer else _operand_key(a) for a in args])
         hit = self._cse.get(key)
         if hit is not None:
             return hit
-        va, vb = a.value, b.value
-        value = None
-        if type(va) is float and type(vb) is float and isinstance(fn, Elementwise) and (
-                fn.math_fn is not None):
-            try:
-                value = fn.math_fn(va, vb)  # (what its own dispatch would reach)
-            except MATH_ERRORS:
-                pass
+        values = [a.value if type(a) is Tracer else a for a in args]
+        value = _float_call(fn, values)
         if value is None:
-            value = fn(va, vb)
+            value = fn(*values)
         name = name or getattr(fn, "__name__", "call")
         if type(value) in _PLAIN:
-            node = Node(len(self.nodes), fn, (a, b), {}, name, value)
+            node = Node(len(self.nodes), fn, args, {}, name, value)
             self.nodes.append(node)
             out = Tracer(value, self, node)
         else:
-            out = self.wrap(fn, (a, b), {}, name, value)
+            out = self.wrap(fn, args, {}, name, value)
         self._cse[key] = out
         return out
 
