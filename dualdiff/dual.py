@@ -88,9 +88,10 @@ def _staged_binary(prim, generic, reflected, self, other):
     else:
         return generic(self, other)
     x, tx = self.primal, self._tangent
+    record = TRACERS[type(x)]  # (x is the traced float: y may be a plain one)
     if reflected:
         x, y, tx, ty = y, x, ty, tx
-    out = prim(x, y)
+    out = record(prim, x, y)  # prim(x, y) as the tracer's lift records it
     t = None if tx is None else prim.term(0, (x, y), out, tx)
     if ty is not None:
         t2 = prim.term(1, (x, y), out, ty)

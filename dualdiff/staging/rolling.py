@@ -61,67 +61,71 @@ def find_runs(order, reads, guards, read_after, marked=frozenset()):
     if n < MIN_NODES:
         return []
     position = {node.index: q for q, node in enumerate(order)}
-    steps = _steps(order, position, guards, marked)
-    last_read = list(range(n))  # per position: the last position that reads it
-    where = []  # per position: the positions it reads
-    for q, node in enumerate(order):
-        r = [position[i] for i in reads[node.index] if i in position]
-        where.append(r)
-        for j in r:
-            last_read[j] = q  # (q grows: the last assignment is the last reader)
+    steps, last_read = _steps(order, position, reads, guards, marked)
     for i in read_after:
         if i in position:
             last_read[position[i]] = n
+
+    def where(q):  # the positions node q reads (asked for the loop bodies only)
+        return [position[i] for i in reads[order[q].index] if i in position]
+
     runs = []
     _find(steps, where, last_read, 0, n, runs)
     return sorted(runs)
 
 
-def _steps(order, position, guards, marked):
+def _steps(order, position, reads, guards, marked):
     """Per node: the number of its kind of step, or a negative number of its own for a node
-    that is no step of a loop.
+    that is no step of a loop; and per node the position of its last reader (or its own).
 
     A kind is the function, the type of the result, the constants, the guards and the
     distances back to the traced operands: two nodes of a kind are written alike but for
     their names.  (The operands' own types follow: in a run they are of a kind too.)
     """
     steps = []
+    last_read = list(range(len(order)))
     copysign = math.copysign
     scalars = _SCALARS
     ids = {}  # a kind -> a small number (compared much faster)
     for q, node in enumerate(order):
         v = node.value
-        if type(v) not in scalars or node.kwargs:
-            steps.append(-1 - q)
-            continue
-        key = [id(node.fn), type(v), node.index in marked]
-        for a in node.args:
-            t = type(a)
-            if t is Tracer:
-                j = position.get(a.node.index)
-                if j is None:  # an input (or a node not emitted): the same name each time
-                    key.append(("x", a.node.index))
-                elif type(a.value) in scalars:
-                    key.append(q - j)
+        key = None
+        if type(v) in scalars and not node.kwargs:
+            key = [id(node.fn), type(v), node.index in marked]
+            for a in node.args:
+                t = type(a)
+                if t is Tracer:
+                    j = position.get(a.node.index)
+                    if j is None:  # an input (or a node not emitted): the same name each time
+                        key.append(("x", a.node.index))
+                    elif type(a.value) in scalars:
+                        key.append(q - j)
+                        last_read[j] = q  # (q grows: the last assignment is the last reader)
+                    else:
+                        key = None
+                        break
+                elif t is float:
+                    key.append((a, copysign(1.0, a)))  # (-0.0 is not 0.0; nan is not nan)
+                elif t is int or t is bool:
+                    key.append((t, a))
                 else:
                     key = None
                     break
-            elif t is float:
-                key.append((a, copysign(1.0, a)))  # (-0.0 is not 0.0; nan is not nan)
-            elif t is int or t is bool:
-                key.append((t, a))
-            else:
-                key = None
-                break
-        if key is not None:
-            g = guards.get(node.index)
-            if g:
-                if any(kind == "array" for kind, _ in g):
-                    key = None
-                else:
-                    key.append(tuple(g))
-        steps.append(-1 - q if key is None else ids.setdefault(tuple(key), len(ids)))
-    return steps
+        if key is None:
+            for i in reads[node.index]:
+                j = position.get(i)
+                if j is not None:
+                    last_read[j] = q
+            steps.append(-1 - q)
+            continue
+        g = guards.get(node.index)
+        if g:
+            if any(kind == "array" for kind, _ in g):
+                steps.append(-1 - q)
+                continue
+            key.append(tuple(g))
+        steps.append(ids.setdefault(tuple(key), len(ids)))
+    return steps, last_read
 
 
 def _find(steps, reads, last_read, lo, hi, runs):
@@ -171,7 +175,7 @@ def _exact(reads, last_read, s, p, k):
     if k < 3:
         return None
     for q in range(s + p, s + 2 * p):  # the body reads this iteration or the previous one
-        if any(j < s for j in reads[q]):
+        if any(j < s for j in reads(q)):
             return None
     while k >= 3:
         end = s + k * p

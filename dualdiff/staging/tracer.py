@@ -614,8 +614,11 @@ def _astype_scalar(x, dtype, **kw):
 
 
 def _record_opaque(fn, *args):
-    """An engine helper that looks at values (``core.scale``), recorded as one call."""
+    """An engine helper that looks at values (``core.scale``), or a primitive (the short
+    path of :mod:`dualdiff.dual` on traced floats), recorded as one call."""
     graph = _graph(args)
+    if isinstance(fn, Primitive):
+        return graph.record(fn, args, {}, fn.name)  # (what Tracer.lift records)
     if fn is scale:
         folded = _fold_scale(*args)
         if folded is not None:
