@@ -423,3 +423,27 @@ def test_negations_moved_out_of_products_and_sums_give_the_same_numbers(x, y):
     xs, ys = np.array([x, -0.0, 1.5]), np.array([y, 0.0, -2.5])
     same(staged(xs, ys), expected)
     assert "-" not in dd.jit(lambda x: np.negative(-x)).source(1.0).split("\n", 1)[1]
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), shape=st.lists(st.integers(1, 5), min_size=1, max_size=3))
+def test_a_scatter_buffer_is_zeroed_exactly_outside_its_first_term(data, shape):
+    # np.empty, zeros outside the box the first term covers, the term: np.zeros' values
+    from dualdiff.staging.codegen import _outside
+
+    index = []
+    for n in shape[:data.draw(st.integers(1, len(shape)))]:
+        if data.draw(st.booleans()):
+            index.append(data.draw(st.integers(-n, n - 1)))
+        else:
+            index.append(slice(data.draw(st.none() | st.integers(-n - 1, n + 1)),
+                               data.draw(st.none() | st.integers(-n - 1, n + 1))))
+    index = tuple(index)
+    buffer = np.full(shape, np.nan)
+    for slab in _outside(tuple(shape), index):
+        buffer[slab] = 0
+    buffer[index] = 1.0
+    expected = np.zeros(shape)
+    expected[index] = 1.0
+    same(buffer, expected)
+    assert _outside((4,), (slice(None, None, 2),)) is None  # a step: np.zeros instead

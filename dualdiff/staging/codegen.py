@@ -170,8 +170,8 @@ class Emitter:
             self.fresh.add(node.index)
             shape, dtype = node.value.shape, node.value.dtype
             base = kwargs["base"]
-            rows = [f"{name} = np.zeros({shape!r}, {self.hoist(dtype)})" if base is None
-                    else f"{name} = {self.hoist(base)}.copy()"]
+            rows = self.buffer(name, shape, dtype, kwargs["indices"][0]) if base is None \
+                else [f"{name} = {self.hoist(base)}.copy()"]
             for k, (term, index, sign) in enumerate(zip(args, kwargs["indices"],
                                                         kwargs["signs"])):
                 op = "=" if k == 0 and base is None else f"{sign}="
@@ -190,6 +190,17 @@ class Emitter:
             return f"{name} = {self.expr(args[0])}[{self.expr(args[1])}]"
         parts = [self.expr(a) for a in args] + [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
         return f"{name} = {self.callee(node)}({', '.join(parts)})"
+
+    def buffer(self, name, shape, dtype, first):
+        """The lines that make ``name`` a buffer of zeros into which a first term is written
+        at the basic index ``first``: ``np.empty`` and zeros outside the box that ``first``
+        covers (a pass over the whole buffer fewer than ``np.zeros``), or ``np.zeros``."""
+        dt = self.hoist(dtype)
+        slabs = _outside(shape, first)
+        if slabs is None:
+            return [f"{name} = np.zeros({shape!r}, {dt})"]
+        return [f"{name} = np.empty({shape!r}, {dt})"] + [
+            f"{name}[{self.expr(slab)}] = 0" for slab in slabs]
 
     def donor(self, node, position):
         """An operand array whose memory the result may take over, or None.
@@ -216,6 +227,37 @@ class Emitter:
         if kind in ("int", "item"):
             return f"if {var} != {value!r}: raise _Retrace"
         return f"if not _same({var}, {self.hoist(value)}): raise _Retrace"
+
+
+def _outside(shape, index):
+    """The boxes of an array of ``shape`` that the basic ``index`` (slices of step 1 and
+    integers) does not cover, as index tuples of slices: for each axis, the part before and
+    after the covered range, with the axes before it inside their covered ranges and the
+    axes after it whole.  None for another kind of index."""
+    index = index if type(index) is tuple else (index,)
+    if len(index) > len(shape):
+        return None
+    box = []
+    for k, n in enumerate(shape):
+        i = index[k] if k < len(index) else slice(None)
+        if type(i) is int:
+            i = i + n if i < 0 else i
+            if not 0 <= i < n:
+                return None
+            box.append((i, i + 1))
+        elif type(i) is slice and i.step in (None, 1):
+            a, b, _ = i.indices(n)
+            box.append((a, max(a, b)))
+        else:
+            return None
+    slabs = []
+    for k, (a, b) in enumerate(box):
+        inside = tuple(slice(lo, hi) for lo, hi in box[:k])
+        rest = (slice(None),) * (len(shape) - k - 1)
+        for lo, hi in ((0, a), (b, shape[k])):
+            if hi > lo:
+                slabs.append(inside + (slice(lo, hi),) + rest)
+    return slabs
 
 
 def _container(x, each):

@@ -169,8 +169,8 @@ class FusedScatter(Fused):
         first, *indices = node.kwargs["indices"]
         terms = node.args[self.count:]
         signs = node.kwargs.get("signs") or ("+",) * (len(terms) + 1)
-        rows = [f"{name} = np.zeros({node.value.shape!r}, {em.hoist(node.value.dtype)})",
-                f"{run}({', '.join(names)}, out={name}[{em.expr(first)}])  # {text}"]
+        rows = em.buffer(name, node.value.shape, node.value.dtype, first) + [
+            f"{run}({', '.join(names)}, out={name}[{em.expr(first)}])  # {text}"]
         rows += [f"{name}[{em.expr(i)}] {sign}= {em.expr(t)}"
                  for t, i, sign in zip(terms, indices, signs[1:])]
         return "\n    ".join(rows)
