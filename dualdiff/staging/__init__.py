@@ -275,13 +275,15 @@ class Staged:
             name = getattr(self.fun, "__name__", "staged")
             name = name if name.isidentifier() else "staged"
             run, source = build(graph, out, name, numexpr=self.numexpr)
+            arrays = any(type(n.value) is np.ndarray for n in graph.nodes)
+            result = _values(out)
+            graph.release()
         finally:
             if collecting:
                 gc.enable()
-        arrays = any(type(n.value) is np.ndarray for n in graph.nodes)
         if arrays:
             run = _quiet(run)
-        return Variant(run, source), _values(out)
+        return Variant(run, source), result
 
     def _signature(self, args, kwargs, leaves):
         sig = []

@@ -72,6 +72,7 @@ class Emitter:
         self.last_use = {}  # node index -> position of the last line that reads it
         self.count = 0  # the variables w1, w2, ... named so far
         self.unchecked = set()  # scale nodes whose nan check is deferred to the outputs
+        self.checks = {}  # the line of such a product -> its check
 
     # --- operands ------------------------------------------------------------------------
 
@@ -182,10 +183,11 @@ class Emitter:
             # product is computed inline and the rule consulted only when it is nan (here,
             # or once for all at the outputs: see _deferrable)
             p, t = (self.expr(a) for a in args)
+            check = f"if {name} != {name}: {name} = {self.hoist(scale, 'scale')}({p}, {t})"
             if node.index in self.unchecked:
+                self.checks[f"{name} = {p} * {t}"] = check  # (for the careful variant)
                 return f"{name} = {p} * {t}"
-            return (f"{name} = {p} * {t}\n    if {name} != {name}: {name} = "
-                    f"{self.hoist(scale, 'scale')}({p}, {t})")
+            return f"{name} = {p} * {t}\n    {check}"
         if fn is operator.getitem:
             return f"{name} = {self.expr(args[0])}[{self.expr(args[1])}]"
         parts = [self.expr(a) for a in args] + [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
@@ -571,14 +573,26 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
         body.append(_loop(em, order, guards, start, period, iterations))
         position = start + iterations * period
     body += _lines(em, order, guards, position, len(order))
+    ret = f"return {em.result(outputs)}"
+    head = f"def {name}({', '.join(params)}):\n"
+    source = head + "".join(f"    {b}\n" for b in body + [ret])
     if checked:
-        em.namespace["careful"] = _Careful(graph, outputs, name)
+        em.namespace["careful"] = _Careful(_with_checks(source, em.checks), em.namespace, name)
         test = " or ".join(f"{em.names[i]} != {em.names[i]}" for i in checked)
         body.append(f"if {test}:  # a nan: maybe a 0 * inf product, which scale() makes 0\n"
                     f"        return careful({', '.join(params)})  # (every check inline)")
-    body.append(f"return {em.result(outputs)}")
-    source = f"def {name}({', '.join(params)}):\n" + "".join(f"    {b}\n" for b in body)
+        source = head + "".join(f"    {b}\n" for b in body + [ret])
     return source, em.namespace
+
+
+def _with_checks(source, checks):
+    """``source`` with each product line in ``checks`` followed by its nan check."""
+    out = []
+    for line in source.splitlines():
+        code = line.lstrip()
+        check = checks.get(code)
+        out.append(line if check is None else f"{line}\n{line[:len(line) - len(code)]}{check}")
+    return "\n".join(out) + "\n"
 
 
 def build(graph, outputs, name="staged", checks="deferred", numexpr=False):
@@ -589,15 +603,17 @@ def build(graph, outputs, name="staged", checks="deferred", numexpr=False):
 
 
 class _Careful:
-    """The same trace with every nan check of ``scale`` inline, built when first needed."""
+    """The same code with every nan check of ``scale`` inline (its source written with the
+    fast one), compiled when first needed."""
 
-    def __init__(self, graph, outputs, name):
-        self.graph, self.outputs, self.name, self.run = graph, outputs, name, None
+    def __init__(self, source, namespace, name):
+        self.source, self.namespace, self.name, self.run = source, namespace, name, None
 
     def __call__(self, *leaves):
         if self.run is None:
-            self.run, _ = build(self.graph, self.outputs, self.name, "inline")
-            self.graph = self.outputs = None
+            scratch = dict(self.namespace)
+            exec(compile(self.source, f"<dd.jit {self.name}, checked>", "exec"), scratch)
+            self.run = scratch[self.name]
         return self.run(*leaves)
 
 
@@ -651,8 +667,8 @@ def _deferrable(order, reads, guards, outputs):
     computed unchecked: an output that is nan then means a replay with every check inline
     (:class:`_Careful`), which gives the exact numbers; no nan means no ``scale`` was needed.
     A loop then pays one check per output instead of one per product.  Only programs on
-    Python numbers are treated so: the second run needs the trace kept, which for array
-    code would keep its arrays alive.
+    Python numbers are treated so (on arrays the check is one reduction per product, and
+    the products are few).
     """
     unsafe = set()  # nodes a nan in which may not reach the outputs (as a nan)
     unchecked = set()

@@ -70,6 +70,11 @@ class Graph:
     def __exit__(self, *exc):
         _current.pop()
 
+    def release(self):
+        """Drop the record: the nodes, their tracers and the values they hold are then freed
+        at once (by reference counts) instead of by a pass of the cyclic collector."""
+        self.nodes, self.inputs, self.guards, self._cse = [], [], [], {}
+
     def input(self, value):
         t = Tracer(value, self, self._add(None, (), {}, "input", value))
         self.inputs.append(t.node)
@@ -153,11 +158,11 @@ class Graph:
             value = fn(*values)
         name = name or getattr(fn, "__name__", "call")
         if type(value) in _PLAIN:
-            node = Node(len(self.nodes), fn, args, {}, name, value)
+            node = Node(len(self.nodes), fn, args, _NO_KWARGS, name, value)
             self.nodes.append(node)
             out = Tracer(value, self, node)
         else:
-            out = self.wrap(fn, args, {}, name, value)
+            out = self.wrap(fn, args, _NO_KWARGS, name, value)
         self._cse[key] = out
         return out
 
@@ -317,6 +322,7 @@ _CANONICAL = {**_PRIM_OPS, "divide": operator.truediv}
 
 _NUMBERS = (float, int, complex, np.ndarray, np.float64, np.bool_)
 _PLAIN = frozenset((float, np.ndarray))
+_NO_KWARGS: dict = {}  # the keywords of most nodes (shared: nodes are never changed)
 _FIDS: dict[int, int] = {}  # id of a primitive -> the id its calls are keyed by (see _key)
 
 
