@@ -1,7 +1,7 @@
 """Loops back from a trace: runs of repeated steps become ``for`` loops in the generated code.
 
-Tracing unrolls a Python loop: 1000 steps of ``l = 4 l (1 - l)`` with their tangents are 8000
-recorded operations, each the same as the one eight steps before it but for the names it
+Tracing unrolls a Python loop: 1000 steps of ``l = 4 l (1 - l)`` with their tangents are 7000
+operations to emit, each the same as the one seven steps before it but for the names it
 reads.  Straight-line code for them replays fast per line, but ``compile()`` of it takes tens
 of milliseconds, and its frame has a slot per name.  :func:`find_runs` finds such runs among
 the nodes to emit, and the code generator writes each run as its first iteration followed by
@@ -12,11 +12,11 @@ first one:
 
     w8 = 4.0 * w4            # iteration 1, as traced
     ...
-    w15 = w13 - w14
-    for _ in range(998):     # iterations 2 to 999
-        w8 = 4.0 * w12       # w12 and w15: the previous iteration's values
+    w14 = w12 - w13
+    for _ in range(997):     # iterations 2 to 998
+        w8 = 4.0 * w11       # w11 and w14: the previous iteration's values
         ...
-        w15 = w13 - w14
+        w14 = w12 - w13
 
 Two nodes are the same step when they call the same function on operands of the same types,
 with the same constants, the same guards, and traced operands at the same distances (in
