@@ -7,7 +7,7 @@ the temporaries in cache.  :func:`fuse` finds, in a trace about to be emitted, t
 trees of elementwise operations that numexpr computes *with the same dtype* and replaces each
 by one node whose line calls a compiled ``numexpr.NumExpr`` object:
 
-    w10 = numexpr(w2, w3)  # 200.0 * (w2 - w3**2)
+    w10 = numexpr(w2, w3)  # 200.0 * (w2 - (w3 * w3))
 
 What is fused, and why the rest is not:
 
@@ -18,8 +18,8 @@ What is fused, and why the rest is not:
   NumPy's;
 - numbers (finite Python floats, ints below 2**53, float64 scalars) are written into the
   expression as float literals: the same float64 value NumPy converts them to;
-- ``+ - * /``, negation, ``square`` (and ``power`` by the constant 2, which numexpr computes
-  as ``x * x``, as NumPy does), ``sqrt``, ``abs``, comparisons, ``where``: IEEE operations,
+- ``+ - * /``, negation, ``square`` and ``power`` by the constant 2 (written ``x * x`` for
+  a leaf, which is what NumPy computes, and is faster in numexpr than its power), ``sqrt``, ``abs``, comparisons, ``where``: IEEE operations,
   so the numbers are bit for bit those of the NumPy code;
 - ``sin, cos, tan, arcsin, ..., exp, expm1, log, log1p, log10, log2, arctan2``: numexpr
   calls the C library's functions, NumPy its own (often SIMD) implementations: both are
@@ -90,6 +90,7 @@ _EXACT: dict[np.ufunc, str] = {
     np.true_divide: "({0} / {1})", np.negative: "(-{0})", np.square: "{0}**2",
     np.sqrt: "sqrt({0})", np.absolute: "abs({0})",
 }
+_SQUARE = _EXACT[np.square]
 _COMPARISONS: dict[np.ufunc, str] = {
     np.less: "({0} < {1})", np.less_equal: "({0} <= {1})", np.greater: "({0} > {1})",
     np.greater_equal: "({0} >= {1})", np.equal: "({0} == {1})", np.not_equal: "({0} != {1})",
@@ -353,6 +354,10 @@ def _render(i, table, inner, leaves, keys):
                 keys[key] = len(leaves)
                 leaves.append(part)
             out.append(f"{{{keys[key]}}}")
+    if fmt == _SQUARE and out[0].startswith("{"):
+        # the square of a leaf as a product: numexpr's power is slower, the value the same
+        # (x * x is what NumPy's square computes)
+        return f"({out[0]} * {out[0]})"
     return fmt.format(*out)
 
 
