@@ -19,7 +19,8 @@ What is fused, and why the rest is not:
 - numbers (finite Python floats, ints below 2**53, float64 scalars) are written into the
   expression as float literals: the same float64 value NumPy converts them to;
 - ``+ - * /``, negation, ``square`` and ``power`` by the constant 2 (written ``x * x`` for
-  a leaf, which is what NumPy computes, and is faster in numexpr than its power), ``sqrt``, ``abs``, comparisons, ``where``: IEEE operations,
+  a leaf, which is what NumPy computes, and is faster in numexpr than its power), ``sqrt``,
+  ``abs``, comparisons, ``where``: IEEE operations,
   so the numbers are bit for bit those of the NumPy code;
 - ``sin, cos, tan, arcsin, ..., exp, expm1, log, log1p, log10, log2, arctan2``: numexpr
   calls the C library's functions, NumPy its own (often SIMD) implementations: both are
