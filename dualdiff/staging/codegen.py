@@ -565,7 +565,7 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
     checked = []
     if checks == "deferred":
         em.unchecked, checked = _deferrable(order, reads, guards, kept)
-    runs = find_runs(order, reads, guards, kept + [node.index for node in graph.inputs],
+    runs = find_runs(order, reads, uses, guards, kept + [node.index for node in graph.inputs],
                      em.unchecked)
     position = 0
     for start, period, iterations in runs:

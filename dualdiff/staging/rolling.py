@@ -26,7 +26,8 @@ equal steps.  A run is rolled only where that is exact:
 - its nodes compute Python numbers (array code keeps its straight lines: its buffers are
   reused across lines, ``out=``, and its cost is in NumPy, not in the interpreter);
 - the loop body reads the current iteration, or the previous one at most (a value of an
-  earlier iteration, or from before the run, would be another name in every iteration);
+  earlier iteration would be another name in every iteration), or invariants: values from
+  before the run that many steps read (a parameter of the loop, computed once);
 - a value of the previous iteration that the body overwrites before reading it is copied at
   the top of the body (``_w5 = w5``);
 - what follows the run reads only its last iteration (by the first iteration's names).
@@ -44,37 +45,44 @@ from .tracer import Tracer
 MIN_NODES = 256
 #: the fewest lines a loop must save to be written
 MIN_SAVED = 64
+#: a value read this often is a loop invariant (when it is computed before the loop)
+INVARIANT_READS = 16
 #: candidate periods tried for each stretch of the trace (the most frequent distances)
 _CANDIDATES = 6
 _SCALARS = frozenset((float, int, complex, bool))
 
 
-def find_runs(order, reads, guards, read_after, marked=frozenset()):
+def find_runs(order, reads, uses, guards, read_after, marked=frozenset()):
     """``[(start, period, iterations), ...]`` in ``order`` (the nodes to emit), sorted.
 
-    ``reads`` maps a node index to the indices of the nodes it reads; ``guards`` a node
-    index to its guards; ``read_after`` holds the node indices read after the last node
-    (the outputs and the guards of inputs); ``marked`` the nodes that are written otherwise
-    than their kind (a step of a run is either marked or not).
+    ``reads`` maps a node index to the indices of the nodes it reads, ``uses`` to how often
+    it is read; ``guards`` a node index to its guards; ``read_after`` holds the node indices
+    read after the last node (the outputs and the guards of inputs); ``marked`` the nodes
+    that are written otherwise than their kind (a step of a run is either marked or not).
     """
     n = len(order)
     if n < MIN_NODES:
         return []
     position = {node.index: q for q, node in enumerate(order)}
-    steps, last_read = _steps(order, position, reads, guards, marked)
+    # a value read by many steps (a loop's parameter, computed once: the trace shares it)
+    # is the same name in every iteration: steps see it where it is, not how far back
+    invariant = {position[i] for i, k in uses.items() if k >= INVARIANT_READS and i in position}
+    steps, last_read = _steps(order, position, reads, guards, marked, invariant)
     for i in read_after:
         if i in position:
             last_read[position[i]] = n
 
-    def where(q):  # the positions node q reads (asked for the loop bodies only)
-        return [position[i] for i in reads[order[q].index] if i in position]
+    def where(q):  # the positions node q reads, and which of them are invariants (asked for
+        # the loop bodies only)
+        return [(position[i], position[i] in invariant) for i in reads[order[q].index]
+                if i in position]
 
     runs = []
     _find(steps, where, last_read, 0, n, runs)
     return sorted(runs)
 
 
-def _steps(order, position, reads, guards, marked):
+def _steps(order, position, reads, guards, marked, invariant):
     """Per node: the number of its kind of step, or a negative number of its own for a node
     that is no step of a loop; and per node the position of its last reader (or its own).
 
@@ -99,7 +107,7 @@ def _steps(order, position, reads, guards, marked):
                     if j is None:  # an input (or a node not emitted): the same name each time
                         key.append(("x", a.node.index))
                     elif type(a.value) in scalars:
-                        key.append(q - j)
+                        key.append(("at", j) if j in invariant else q - j)
                         last_read[j] = q  # (q grows: the last assignment is the last reader)
                     else:
                         key = None
@@ -174,9 +182,11 @@ def _exact(reads, last_read, s, p, k):
     """``(s, p, k')`` with the most iterations ``k' <= k`` that roll exactly, or None."""
     if k < 3:
         return None
-    for q in range(s + p, s + 2 * p):  # the body reads this iteration or the previous one
-        if any(j < s for j in reads(q)):
-            return None
+    for q in range(s + p, s + 2 * p):
+        for j, fixed in reads(q):
+            # the body reads this iteration, the previous one, or invariants from before it
+            if (j >= s) == fixed:
+                return None
     while k >= 3:
         end = s + k * p
         # what follows the run reads its last iteration only
