@@ -447,3 +447,25 @@ def test_a_scatter_buffer_is_zeroed_exactly_outside_its_first_term(data, shape):
     expected[index] = 1.0
     same(buffer, expected)
     assert _outside((4,), (slice(None, None, 2),)) is None  # a step: np.zeros instead
+
+
+def test_a_constant_array_of_one_number_is_a_scalar_factor():
+    # x * full(100.0) is x * 100.0 element by element: the array is not read on replay
+    x = np.array([np.nan, -0.0, np.inf, 1.5, -2.0])
+    for c in (np.full(5, 100.0), np.full(5, -0.0), np.full(5, np.nan), np.full(5, 3)):
+        staged = dd.jit(lambda x, c=c: x * c)
+        # (a finite number is written into the code; nan is a named constant, a scalar)
+        assert ("c1" in staged.source(x)) == bool(np.isnan(c[0])), staged.source(x)
+        same(staged(x), x * c)
+        same(staged(x[::-1].copy()), x[::-1] * c)
+    x32 = x.astype(np.float32)
+    staged = dd.jit(lambda x: x * np.full(5, 2.5, np.float32))
+    assert staged(x32).dtype == np.float32
+    same(staged(x32), x32 * np.full(5, 2.5, np.float32))
+    mixed = np.array([0.0, -0.0, 0.0, 0.0, 0.0])  # equal as numbers, not bit for bit: kept
+    staged = dd.jit(lambda x: x * mixed)
+    assert "c1" in staged.source(x)
+    same(staged(x), x * mixed)
+    wider = np.full((3, 5), 2.0)  # broadcasting to a larger shape: kept
+    staged = dd.jit(lambda x: x * wider)
+    same(staged(x), x * wider)

@@ -218,7 +218,10 @@ def _fold(fn, a, b):
     if op is operator.mul or fn is np.multiply:  # (the ufunc, on ``ones * x``: this fold only)
         for x, c in ((a, b), (b, a)):
             if type(x) is Tracer and type(c) is np.ndarray:
-                return _fold_constant_factor(x, c)
+                factor = _constant_factor(x, c)
+                if factor is None or factor == 1:  # (1: x itself, exactly)
+                    return None if factor is None else x
+                return x.graph.record(fn, (x, factor) if x is a else (factor, x), {})
     if op not in (operator.add, operator.sub, operator.mul):  # (getitem of a tuple: no)
         return None
     for x, c, right in ((a, b, True), (b, a, False)):
@@ -231,19 +234,31 @@ def _fold(fn, a, b):
     return None
 
 
-def _fold_constant_factor(x, c):
-    """``x * c`` for a constant array ``c`` that is all ones: ``x`` itself (exact, nan and
-    signed zeros included) when the product has ``x``'s shape and dtype.
+def _constant_factor(x, c):
+    """The number that every element of the constant array ``c`` holds, bit for bit, when
+    ``x * c`` has ``x``'s shape and dtype (else None): ``x * c`` is then ``x * number``
+    exactly, element by element, and ``x`` itself for 1 (nan and signed zeros included).
 
-    Such arrays are seeds: the adjoint of ``sum`` broadcast back to the summed shape.  Every
-    other factor is recorded as it is (a pass over it costs memory traffic, not rounding).
+    Such arrays are seeds: the adjoint of ``sum`` broadcast back to the summed shape, times
+    the constants of the summand (``100 * ones``).  A scalar factor saves reading the array
+    on every replay; any other array is recorded as it is.
     """
     v = x.value
-    if type(v) is not np.ndarray or c.size > v.size or c.dtype.kind not in "fiu":
+    if type(v) is not np.ndarray or c.size > v.size or c.size == 0 or c.dtype.kind not in "fiu":
         return None
     if np.broadcast_shapes(v.shape, c.shape) != v.shape or np.result_type(v, c) != v.dtype:
         return None
-    return x if (c == 1).all() else None
+    flat = c.reshape(-1)
+    bits = flat.view(f"u{c.dtype.itemsize}") if c.dtype.itemsize in (1, 2, 4, 8) else None
+    if bits is None or not (bits == bits[0]).all():
+        return None
+    first = flat[0]
+    # (float64 and int64 as Python numbers, written into the code: the product keeps the
+    # array's dtype, as with the array; other dtypes keep their type: NumPy scalars are not
+    # weak, so the product's dtype is the array's again)
+    if c.dtype == np.float64:
+        return float(first)
+    return int(first) if c.dtype == np.int64 else first
 
 
 _MULS = (operator.mul, np.multiply, "multiply")
