@@ -469,3 +469,20 @@ def test_a_constant_array_of_one_number_is_a_scalar_factor():
     wider = np.full((3, 5), 2.0)  # broadcasting to a larger shape: kept
     staged = dd.jit(lambda x: x * wider)
     same(staged(x), x * wider)
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True),
+       c=st.sampled_from([1.0, -1.0, 100.0, -3.5, 1e300, 0.5, 0.1, -0.75]),
+       p=st.sampled_from([2.0, 4.0, 3.0]))
+def test_a_power_of_two_factor_merges_into_a_constant_exactly(y, c, p):
+    # (p * y) * c is y * (p * c) for p a power of two and |c| >= 1: the same number always
+    # (overflow and subnormals included); otherwise the two products stay
+    ys = np.array([y, 1e308, -1e308, 5e-324, -0.0, 2.5])
+    f = dd.jit(lambda y: (p * y) * c)
+    with np.errstate(all="ignore"):
+        same(f(ys), (p * ys) * c)
+        same(dd.jit(lambda y: (p * y) * c)(y), (p * y) * c)
+    merged = p in (2.0, 4.0) and abs(c) >= 1.0 and np.isfinite(p * c)
+    products = [line for line in f.source(ys).splitlines() if "*" in line or "multiply" in line]
+    assert (len(products) == 1) == merged, f.source(ys)

@@ -101,6 +101,9 @@ class Graph:
                 folded = _fold(fn, a, b)
                 if folded is not None:
                     return folded
+                merged = _merge_factors(self, fn, a, b)
+                if merged is not None:
+                    return merged
                 if (ta is float and tb is Tracer and b.node.name not in _NEG_NAMES) or (
                         tb is float and ta is Tracer and a.node.name not in _NEG_NAMES):
                     return self._short(fn, args, name)
@@ -231,6 +234,33 @@ def _fold(fn, a, b):
                 return x
             if c == 1 and op is operator.mul:
                 return x
+    return None
+
+
+def _merge_factors(graph, fn, a, b):
+    """``(p * y) * c`` recorded as ``y * (p * c)`` for a power of two ``p >= 2`` and a
+    constant ``c`` with ``1 <= |c|`` and ``p * c`` finite, on float64 values (else None).
+
+    Exact: ``p * y`` is exact but where it overflows, and then ``|y * (p * c)|`` overflows
+    too (``|c| >= 1``), to the same infinity; otherwise both sides are the one rounding of
+    ``p * c * y`` (subnormals included: doubling one is exact).  Chains of constant factors
+    come from the rules (``2 * x`` of a square's partial, times the constant of the sum).
+    """
+    if not _is_op(fn, _MULS):
+        return None
+    x, c = (a, b) if type(b) is float else (b, a)
+    if type(x) is not Tracer or type(c) is not float or not 1.0 <= abs(c) < math.inf:
+        return None
+    node = x.node
+    if node.kwargs or len(node.args) != 2 or not _is_op(node.fn, _MULS):
+        return None
+    for y, p in (node.args, node.args[::-1]):
+        if type(p) is float and p >= 2.0 and math.frexp(p)[0] == 0.5 and type(y) is Tracer:
+            v = y.value
+            if type(v) is float or (type(v) is np.ndarray and v.dtype == np.float64):
+                pc = p * c
+                if math.isfinite(pc):
+                    return graph.record(fn, (y, pc), {})
     return None
 
 
