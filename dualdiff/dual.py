@@ -13,7 +13,7 @@ import numpy as np
 
 from . import rules
 from .core import TRACERS, WRAPPERS, as_plain, bind, register_wrapper, shape, zeros
-from .primitive import MATH_ERRORS
+from .primitive import MATH_ERRORS, staged_float
 from .typing import ArrayLike, Value
 from .wrapper import Wrapper, binary_operator, install_operators
 
@@ -37,7 +37,7 @@ def _scalar_binary(prim, reflected=False):
     def op(self, other):
         a = self.primal
         if self.batch is not None or type(a) not in _REALS:
-            if type(a) in TRACERS and self.batch is None and type(a.value) is float:
+            if self.batch is None and staged_float(a):
                 return _staged_binary(prim, generic, reflected, self, other)
             return generic(self, other)
         to = type(other)
@@ -80,7 +80,7 @@ def _staged_binary(prim, generic, reflected, self, other):
     if to is Dual:
         y = other.primal
         if other.level != self.level or other.batch is not None or not (
-                type(y) is float or (type(y) in TRACERS and type(y.value) is float)):
+                type(y) is float or staged_float(y)):
             return generic(self, other)
         ty = other._tangent
     elif to is float or to is int:

@@ -38,7 +38,7 @@ from ..core import scale
 from ..primitive import Elementwise, Primitive
 from .fusion import Fused, fuse
 from .rolling import find_runs
-from .tracer import _ADDS, Tracer, _is_op, _negated
+from .tracer import _ADDS, Tracer, _is_op, _negated, _value
 
 _INFIX = {
     operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
@@ -308,10 +308,6 @@ def _array_ufunc(node):
     return uf
 
 
-def _value(a):
-    return a.value if type(a) is Tracer else a
-
-
 def _numpy_name(fn):
     """``np.sin``, ``np.linalg.solve``, ``np.add.reduce``: a readable name NumPy resolves."""
     if isinstance(fn, np.ufunc):
@@ -480,7 +476,7 @@ def _loop(em, order, guards, start, period, iterations):
     return "\n    ".join(lines)
 
 
-def _views_keep_bases(order, last_use):
+def _views_keep_bases(order, reads, last_use):
     """A line that reads a view (``w3[::-1]``, a reshape) reads its base's memory too: the
     base lives, and is no operation's ``out=``, until the view's last use (views of views
     included: the walk goes backwards).  Whether a result is a view of an operand is the same
@@ -491,9 +487,7 @@ def _views_keep_bases(order, last_use):
         end = last_use.get(node.index)
         if end is None or type(node.value) is not np.ndarray:
             continue
-        deps = []
-        _walk(node.args, deps)
-        for i in deps:
+        for i in reads[node.index]:
             base = values.get(i)
             if type(base) is np.ndarray and np.may_share_memory(node.value, base):
                 last_use[i] = max(last_use.get(i, -1), end)
@@ -509,9 +503,9 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
     em = Emitter(graph)
     nodes = graph.nodes
     needed = set()
-    roots = []
-    _walk(outputs, roots)
-    roots += [i for i, _, _ in graph.guards]
+    kept = []  # the nodes the result reads
+    _walk(outputs, kept)
+    roots = kept + [i for i, _, _ in graph.guards]
     uses = {}  # how often each node is read; the result and the guards count twice, so that
     for i in roots:  # what they read is never fused away
         uses[i] = uses.get(i, 0) + 2
@@ -554,16 +548,14 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
         for position, node in enumerate(order):
             for i in reads[node.index]:
                 em.last_use[i] = position
-    kept = []
-    _walk(outputs, kept)
     for i in kept:
         em.last_use[i] = len(order)  # outputs live on
     for i in guards:
         em.last_use[i] = max(em.last_use.get(i, -1), len(order))
     if arrays:
-        _views_keep_bases(order, em.last_use)
+        _views_keep_bases(order, reads, em.last_use)
     checked = []
-    if checks == "deferred":
+    if checks == "deferred" and not arrays:  # (programs on Python numbers: see _deferrable)
         em.unchecked, checked = _deferrable(order, reads, guards, kept)
     runs = find_runs(order, reads, uses, guards, kept + [node.index for node in graph.inputs],
                      em.unchecked)
@@ -598,8 +590,13 @@ def _with_checks(source, checks):
 def build(graph, outputs, name="staged", checks="deferred", numexpr=False):
     """``(run, source)``: the generated function of the input leaves, compiled."""
     source, namespace = generate(graph, outputs, name, checks, numexpr)
-    exec(compile(source, f"<dd.jit {name}>", "exec"), namespace)
-    return namespace[name], source
+    return _compiled(source, namespace, name, f"<dd.jit {name}>"), source
+
+
+def _compiled(source, namespace, name, filename):
+    """The function ``name`` that ``source`` defines, run in ``namespace``."""
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
 
 
 class _Careful:
@@ -611,9 +608,8 @@ class _Careful:
 
     def __call__(self, *leaves):
         if self.run is None:
-            scratch = dict(self.namespace)
-            exec(compile(self.source, f"<dd.jit {self.name}, checked>", "exec"), scratch)
-            self.run = scratch[self.name]
+            self.run = _compiled(self.source, dict(self.namespace), self.name,
+                                 f"<dd.jit {self.name}, checked>")
         return self.run(*leaves)
 
 
@@ -673,8 +669,6 @@ def _deferrable(order, reads, guards, outputs):
     unsafe = set()  # nodes a nan in which may not reach the outputs (as a nan)
     unchecked = set()
     for node in reversed(order):  # a node's readers come after it: they are decided first
-        if type(node.value) is np.ndarray:
-            return set(), []
         i = node.index
         safe = i not in unsafe and i not in guards and type(node.value) is float
         if safe and node.fn is scale and type(_value(node.args[0])) is float and type(

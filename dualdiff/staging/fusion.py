@@ -60,7 +60,7 @@ import operator
 
 import numpy as np
 
-from .tracer import Tracer
+from .tracer import Tracer, _value, uniform_number
 
 #: the smallest fused result (elements; read when code is generated, so it may be changed).
 #: Measured with the Rosenbrock gradient and HVP staged both ways, on two shared cores: at
@@ -194,10 +194,6 @@ def _into_scatters(nodes, fused, needed, uses, scatter_sum):
     return out
 
 
-def _value(a):
-    return a.value if type(a) is Tracer else a
-
-
 def _dtype(a):
     v = _value(a)
     return v.dtype if type(v) is np.ndarray else _F8  # (a traced Python float)
@@ -220,10 +216,8 @@ def _uniform(c):
     is the same number at each position, to the sign of a zero."""
     if c.size == 0 or c.dtype != _F8:
         return None
-    first = c.flat[0]
-    if not np.isfinite(first) or not (c == first).all():
-        return None
-    if first == 0 and (np.signbit(c) != np.signbit(first)).any():
+    first = uniform_number(c)
+    if first is None or not np.isfinite(first):
         return None
     return repr(float(first))
 

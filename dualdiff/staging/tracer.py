@@ -93,20 +93,13 @@ class Graph:
         """
         if not kwargs and len(args) == 2:
             a, b = args
-            ta, tb = type(a), type(b)
-            if ta is Tracer and tb is Tracer:
-                if a.node.name not in _NEG_NAMES and b.node.name not in _NEG_NAMES:
-                    return self._short(fn, args, name)  # the common cases, short
-            else:
+            if type(a) is not Tracer or type(b) is not Tracer:  # (folds need a constant)
                 folded = _fold(fn, a, b)
                 if folded is not None:
                     return folded
                 merged = _merge_factors(self, fn, a, b)
                 if merged is not None:
                     return merged
-                if (ta is float and tb is Tracer and b.node.name not in _NEG_NAMES) or (
-                        tb is float and ta is Tracer and a.node.name not in _NEG_NAMES):
-                    return self._short(fn, args, name)
             if _is_negation(a) or _is_negation(b):
                 if _is_op(fn, _MULS):
                     moved = _negation_out(self, fn, a, b)
@@ -120,8 +113,11 @@ class Graph:
             inner = _negated(args[0])
             if inner is not None:
                 return inner  # -(-x) is x
-            if type(args[0]) is Tracer:
-                return self._short(fn, args, name)
+        return self._new(fn, args, kwargs, name)
+
+    def _new(self, fn, args, kwargs, name):
+        """:meth:`record` once no fold or move applies: the shared node of an identical
+        call, or a new one."""
         key = _key(fn, args, kwargs)
         if key is not None:
             hit = self._cse.get(key)
@@ -135,6 +131,7 @@ class Graph:
             if value is None:
                 value = fn(*values)
         name = name or getattr(fn, "__name__", "call")
+        kwargs = kwargs or _NO_KWARGS
         if type(value) in _PLAIN:  # the common cases first
             node = Node(len(self.nodes), fn, args, kwargs, name, value)
             self.nodes.append(node)
@@ -143,30 +140,6 @@ class Graph:
             out = self.wrap(fn, args, kwargs, name, value)
         if key is not None:
             self._cse[key] = out
-        return out
-
-    def _short(self, fn, args, name):
-        """:meth:`record` of ``fn(*args)``: one or two operands, tracers or float constants,
-        none a negation to move, no keywords (the common calls of a trace, kept short)."""
-        fid = _FIDS.get(id(fn)) if isinstance(fn, Primitive) else id(fn)
-        if fid is None:
-            fid = _FIDS[id(fn)] = id(_CANONICAL.get(fn.name, fn))  # (primitives live on)
-        key = (fid, *[a.node.index if type(a) is Tracer else _operand_key(a) for a in args])
-        hit = self._cse.get(key)
-        if hit is not None:
-            return hit
-        values = [a.value if type(a) is Tracer else a for a in args]
-        value = _float_call(fn, values)
-        if value is None:
-            value = fn(*values)
-        name = name or getattr(fn, "__name__", "call")
-        if type(value) in _PLAIN:
-            node = Node(len(self.nodes), fn, args, _NO_KWARGS, name, value)
-            self.nodes.append(node)
-            out = Tracer(value, self, node)
-        else:
-            out = self.wrap(fn, args, _NO_KWARGS, name, value)
-        self._cse[key] = out
         return out
 
     def wrap(self, fn, args, kwargs, name, value):
@@ -214,8 +187,6 @@ def _fold(fn, a, b):
     These come from constant zero (or unit) tangents meeting traced values.  Exact, but for
     the sign of a zero: ``-0.0 + 0.0`` is ``0.0`` where the folded code keeps ``-0.0``.
     """
-    if type(a) is Tracer and type(b) is Tracer:
-        return None  # every fold needs a constant operand (the common case: leave at once)
     name = getattr(fn, "name", None) if not isinstance(fn, type(operator.add)) else None
     op = fn if name is None else _PRIM_OPS.get(name)
     if op is operator.mul or fn is np.multiply:  # (the ufunc, on ``ones * x``: this fold only)
@@ -264,6 +235,21 @@ def _merge_factors(graph, fn, a, b):
     return None
 
 
+def uniform_number(c):
+    """The element of the non-empty array ``c`` if every element holds it bit for bit (so
+    signed zeros apart, and one nan), else None."""
+    flat = c.reshape(-1)
+    if not flat.size or c.dtype.itemsize not in (1, 2, 4, 8):
+        return None
+    bits = flat.view(f"u{c.dtype.itemsize}")
+    return flat[0] if (bits == bits[0]).all() else None
+
+
+def _value(a):
+    """The concrete value of an operand (a tracer's, or the constant itself)."""
+    return a.value if type(a) is Tracer else a
+
+
 def _constant_factor(x, c):
     """The number that every element of the constant array ``c`` holds, bit for bit, when
     ``x * c`` has ``x``'s shape and dtype (else None): ``x * c`` is then ``x * number``
@@ -274,15 +260,13 @@ def _constant_factor(x, c):
     on every replay; any other array is recorded as it is.
     """
     v = x.value
-    if type(v) is not np.ndarray or c.size > v.size or c.size == 0 or c.dtype.kind not in "fiu":
+    if type(v) is not np.ndarray or c.size > v.size or c.dtype.kind not in "fiu":
         return None
     if np.broadcast_shapes(v.shape, c.shape) != v.shape or np.result_type(v, c) != v.dtype:
         return None
-    flat = c.reshape(-1)
-    bits = flat.view(f"u{c.dtype.itemsize}") if c.dtype.itemsize in (1, 2, 4, 8) else None
-    if bits is None or not (bits == bits[0]).all():
+    first = uniform_number(c)
+    if first is None:
         return None
-    first = flat[0]
     # (float64 and int64 as Python numbers, written into the code: the product keeps the
     # array's dtype, as with the array; other dtypes keep their type: NumPy scalars are not
     # weak, so the product's dtype is the array's again)
@@ -378,7 +362,9 @@ def _numeric(v):
 def _key(fn, args, kwargs):
     """A hashable identity of a call, or None when an operand cannot be compared cheaply."""
     # the arithmetic primitives and Python's operators compute the same thing: one key
-    fid = id(_CANONICAL.get(getattr(fn, "name", None), fn)) if isinstance(fn, Primitive) else id(fn)
+    fid = _FIDS.get(id(fn)) if isinstance(fn, Primitive) else id(fn)
+    if fid is None:
+        fid = _FIDS[id(fn)] = id(_CANONICAL.get(fn.name, fn))  # (primitives live on)
     try:
         if kwargs:
             return (fid, *map(_operand_key, args),
