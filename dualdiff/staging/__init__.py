@@ -229,9 +229,7 @@ class Staged:
                     continue
                 except MATH_ERRORS:
                     return self.fun(*args, **kwargs)  # math refused a value: NumPy's rules
-        variant, result = self._trace(args, kwargs)
-        self._keep(key, variant)
-        return result
+        return self._new_variant(key, args, kwargs)[1]
 
     def _keep(self, key, variant):
         variants = self._cache.setdefault(key, [])
@@ -254,20 +252,31 @@ class Staged:
             except Retrace:
                 continue
             return variant.source
-        variant, _ = self._trace(args, kwargs)
-        self._keep(key, variant)
-        return variant.source
+        return self._new_variant(key, args, kwargs)[0].source
 
     # --- tracing ---------------------------------------------------------------------------
 
-    def _trace(self, args, kwargs):
-        # a trace makes tens of thousands of objects that all live until it is compiled:
-        # the cyclic garbage collector would walk them again and again (a third of the
-        # time of a long scalar trace) and find nothing to free
+    def _new_variant(self, key, args, kwargs):
+        """``(variant, result)``: a new trace for ``key``, compiled and cached."""
+        # a trace makes tens of thousands of objects that all live until it is compiled and
+        # are then freed by reference counts: the cyclic collector would walk them again and
+        # again (a third of the time of a long scalar trace) and find nothing to free.  It is
+        # paused until the variant is in place (a collection that the process's allocations
+        # have made due then runs at its next allocation)
         collecting = gc.isenabled()
         gc.disable()
         try:
-            with Graph() as graph:
+            variant, result = self._trace(args, kwargs)
+            self._keep(key, variant)
+        finally:
+            if collecting:
+                gc.enable()
+        return variant, result
+
+    def _trace(self, args, kwargs):
+        graph = Graph()
+        try:
+            with graph:
                 targs = [a if i in self.static_argnums else _map(graph.input, a)
                          for i, a in enumerate(args)]
                 out = self.fun(*targs, **kwargs)
@@ -277,10 +286,8 @@ class Staged:
             run, source = build(graph, out, name, numexpr=self.numexpr)
             arrays = any(type(n.value) is np.ndarray for n in graph.nodes)
             result = _values(out)
-            graph.release()
         finally:
-            if collecting:
-                gc.enable()
+            graph.release()  # (on an error too: the trace's cycles go by reference counts)
         if arrays:
             run = _quiet(run)
         return Variant(run, source), result

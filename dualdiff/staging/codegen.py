@@ -38,7 +38,7 @@ from ..core import scale
 from ..primitive import Elementwise, Primitive
 from .fusion import Fused, fuse
 from .rolling import find_runs
-from .tracer import _ADDS, Tracer, _is_op, _negated, _value
+from .tracer import _ADDS, Node, Tracer, _is_op, _negated, _value
 
 _INFIX = {
     operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
@@ -97,7 +97,7 @@ class Emitter:
     def expr(self, x):
         t = type(x)
         if t is Tracer:
-            return self.names[x.node.index]
+            return self.names[x.index]
         if t is bool or x is None or x is Ellipsis:
             return repr(x)
         if t is int:
@@ -215,12 +215,12 @@ class Emitter:
             return None
         out = node.value
         for a in node.args:
-            if type(a) is Tracer and a.node.index in self.fresh and (
-                    self.last_use.get(a.node.index) == position):
-                v = a.node.value
+            if type(a) is Tracer and a.index in self.fresh and (
+                    self.last_use.get(a.index) == position):
+                v = a.value
                 if v.shape == out.shape and v.dtype == out.dtype:
-                    self.last_use[a.node.index] = -1  # taken
-                    return self.names[a.node.index]
+                    self.last_use[a.index] = -1  # taken
+                    return self.names[a.index]
         return None
 
     def guard(self, kind, value, var):
@@ -330,7 +330,7 @@ def _numpy_name(fn):
 def _walk(x, out):
     t = type(x)
     if t is Tracer:
-        out.append(x.node.index)
+        out.append(x.index)
     elif t in (tuple, list):
         for v in x:
             _walk(v, out)
@@ -385,7 +385,7 @@ def _fuse_scatters(nodes, needed, uses):
         shape, dtype = node.value.shape, node.value.dtype
         if dtype.kind not in "fc":
             continue
-        right = node.args[1].node
+        right = node.args[1]
         if uses.get(right.index) != 1:
             continue
         tail = _basic_scatter(right, shape, dtype)
@@ -399,7 +399,7 @@ def _fuse_scatters(nodes, needed, uses):
             # (a real constant added to complex terms: converted once, the same values)
             base, terms, indices, signs = node.args[0].astype(dtype), [], [], []
         else:
-            left = node.args[0].node
+            left = node.args[0]
             if uses.get(left.index) != 1:
                 continue
             if left.index in fused:
@@ -415,7 +415,7 @@ def _fuse_scatters(nodes, needed, uses):
             needed.discard(left.index)
         needed.discard(right.index)
         _add_term(terms, indices, signs, tail, uses, needed)
-        fused[node.index] = type(node)(node.index, _SCATTER_SUM, tuple(terms), {
+        fused[node.index] = Node(node.index, _SCATTER_SUM, tuple(terms), {
             "indices": tuple(indices), "signs": tuple(signs), "shape": shape, "dtype": dtype,
             "base": base}, "scatter_sum", node.value)
     return fused
@@ -427,8 +427,8 @@ def _add_term(terms, indices, signs, scatter, uses, needed):
     ``x - y`` as ``x + (-y)``), one pass over the term fewer."""
     term, index = scatter
     inner = _negated(term)
-    if inner is not None and uses.get(term.node.index) == 1:
-        needed.discard(term.node.index)
+    if inner is not None and uses.get(term.index) == 1:
+        needed.discard(term.index)
         term, sign = inner, "-"
     else:
         sign = "+"
@@ -502,25 +502,11 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
     """
     em = Emitter(graph)
     nodes = graph.nodes
-    needed = set()
     kept = []  # the nodes the result reads
     _walk(outputs, kept)
-    roots = kept + [i for i, _, _ in graph.guards]
-    uses = {}  # how often each node is read; the result and the guards count twice, so that
-    for i in roots:  # what they read is never fused away
-        uses[i] = uses.get(i, 0) + 2
-    reads = {}  # node index -> the indices of the nodes it reads
-    todo = list(roots)
-    while todo:
-        i = todo.pop()
-        if i in needed:
-            continue
-        needed.add(i)
-        deps = reads[i] = _reads(nodes[i])
-        for d in deps:
-            uses[d] = uses.get(d, 0) + 1
-        todo += deps
-    fused = _fuse_scatters(nodes, needed, uses)
+    reads, uses, arrays = _live(nodes, kept + [i for i, _, _ in graph.guards])
+    needed = set(reads)
+    fused = _fuse_scatters(nodes, needed, uses) if arrays else None
     if fused:
         nodes = [fused.get(node.index, node) for node in nodes]
         for i, node in fused.items():
@@ -543,7 +529,6 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
         for kind, value in guards.get(node.index, ()):
             body.append(em.guard(kind, value, em.names[node.index]))
     order = [node for node in nodes if node.index in needed and node.fn is not None]
-    arrays = any(type(node.value) is np.ndarray for node in order)
     if arrays:  # (for out=: see donor)
         for position, node in enumerate(order):
             for i in reads[node.index]:
@@ -613,12 +598,38 @@ class _Careful:
         return self.run(*leaves)
 
 
+def _live(nodes, roots):
+    """``(reads, uses, arrays)`` of the nodes that ``roots`` (the outputs and the guarded
+    nodes) need: ``reads`` maps each to the indices of the nodes it reads, ``uses`` each to
+    how often it is read (a root counts twice, so that what it reads is never fused away),
+    and ``arrays`` tells whether one of them but the inputs is an array.
+
+    One sweep backwards: a node's readers come after it (it is recorded before them), so
+    when the sweep reaches it, it is needed exactly when something has read it.
+    """
+    count = [0] * len(nodes)
+    for i in roots:
+        count[i] += 2
+    reads = {}
+    arrays = False
+    for i in range(len(nodes) - 1, -1, -1):
+        if not count[i]:
+            continue
+        node = nodes[i]
+        deps = reads[i] = _reads(node)
+        for d in deps:
+            count[d] += 1
+        if not arrays and type(node.value) is np.ndarray and node.fn is not None:
+            arrays = True
+    return reads, {i: count[i] for i in reads}, arrays
+
+
 def _reads(node):
     deps = []
     for a in node.args:
         t = type(a)
         if t is Tracer:
-            deps.append(a.node.index)
+            deps.append(a.index)
         elif t is tuple or t is list or t is dict:
             _walk(a, deps)
     if node.kwargs:

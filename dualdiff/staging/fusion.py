@@ -60,7 +60,7 @@ import operator
 
 import numpy as np
 
-from .tracer import Tracer, _value, uniform_number
+from .tracer import Node, Tracer, _value, uniform_number
 
 #: the smallest fused result (elements; read when code is generated, so it may be changed).
 #: Measured with the Rosenbrock gradient and HVP staged both ways, on two shared cores: at
@@ -146,7 +146,7 @@ class Fused:
         alone = tuple(a for a in node.args if type(a) is Tracer and not any(
             b is not a and type(_value(b)) is np.ndarray and np.may_share_memory(
                 a.value, _value(b)) for b in node.args))
-        donor = em.donor(type(node)(node.index, self, alone, {}, node.name, node.value),
+        donor = em.donor(Node(node.index, self, alone, {}, node.name, node.value),
                          position)
         out = f", out={donor}" if donor is not None else ""
         return f"{name} = {run}({', '.join(names)}{out})  # {text}"
@@ -185,10 +185,10 @@ def _into_scatters(nodes, fused, needed, uses, scatter_sum):
     for node in nodes:
         first = node.args[0] if node.fn is scatter_sum else None
         if type(first) is Tracer and node.kwargs["base"] is None and (
-                first.node.index in fused) and uses.get(first.node.index) == 1:
-            term = fused[first.node.index]
+                first.index in fused) and uses.get(first.index) == 1:
+            term = fused[first.index]
             needed.discard(term.index)
-            node = type(node)(node.index, FusedScatter(term.fn.template, len(term.args)),
+            node = Node(node.index, FusedScatter(term.fn.template, len(term.args)),
                               (*term.args, *node.args[1:]), node.kwargs, node.name, node.value)
         out.append(node)
     return out
@@ -285,8 +285,8 @@ def fuse(nodes, needed, uses, min_size=None):
     readers = {}  # index -> the nodes of the table that read it (once per read)
     for i, (_, parts, shape) in table.items():
         for part in parts:
-            if type(part) is Tracer and part.node.index in table and part.value.shape == shape:
-                readers.setdefault(part.node.index, []).append(i)
+            if type(part) is Tracer and part.index in table and part.value.shape == shape:
+                readers.setdefault(part.index, []).append(i)
     size = {}  # index -> (operations, leaves) of the tree a member heads
     inner = set()  # members written into their readers' expressions
     for node in nodes:
@@ -294,8 +294,8 @@ def fuse(nodes, needed, uses, min_size=None):
             continue
         ops, leaves = 1, set()
         for part in table[node.index][1]:
-            if type(part) is Tracer and node.index in readers.get(part.node.index, ()):
-                j = part.node.index
+            if type(part) is Tracer and node.index in readers.get(part.index, ()):
+                j = part.index
                 o, lv = size[j]
                 alone = uses.get(j) == 1
                 cheap = o == 1 and table[j][0] in _CHEAP and len(readers[j]) == uses.get(j)
@@ -318,7 +318,7 @@ def fuse(nodes, needed, uses, min_size=None):
         leaves, keys = [], {}
         text = _render(i, table, inner, leaves, keys)
         covered.update(_members(i, table, inner))
-        fused[i] = type(node)(i, Fused(text), tuple(leaves), {}, "numexpr", v)
+        fused[i] = Node(i, Fused(text), tuple(leaves), {}, "numexpr", v)
     if not fused:
         return nodes
     # an intermediate leaves the code when every line that read it is now in an expression
@@ -331,7 +331,7 @@ def fuse(nodes, needed, uses, min_size=None):
 
 
 def _leaf_key(a):
-    return ("t", a.node.index) if type(a) is Tracer else ("c", id(a))
+    return ("t", a.index) if type(a) is Tracer else ("c", id(a))
 
 
 def _render(i, table, inner, leaves, keys):
@@ -341,8 +341,8 @@ def _render(i, table, inner, leaves, keys):
     for part in parts:
         if type(part) is str:
             out.append(part)
-        elif type(part) is Tracer and part.node.index in inner:
-            out.append(_render(part.node.index, table, inner, leaves, keys))
+        elif type(part) is Tracer and part.index in inner:
+            out.append(_render(part.index, table, inner, leaves, keys))
         else:
             key = _leaf_key(part)
             if key not in keys:
@@ -359,8 +359,8 @@ def _render(i, table, inner, leaves, keys):
 def _members(i, table, inner):
     yield i
     for part in table[i][1]:  # (a member computed again in several trees: once per tree)
-        if type(part) is Tracer and part.node.index in inner:
-            yield from _members(part.node.index, table, inner)
+        if type(part) is Tracer and part.index in inner:
+            yield from _members(part.index, table, inner)
 
 
 def _sum_first_terms(nodes, needed, uses, min_size, scatter_sum):
@@ -376,20 +376,21 @@ def _sum_first_terms(nodes, needed, uses, min_size, scatter_sum):
             continue
         (a, b, *rest), (i, j, *others) = node.args, node.kwargs["indices"]
         signs = node.kwargs.get("signs") or ("+",) * len(node.args)  # (b[I] -= y: a "-")
-        if i != j or not all(type(t) is Tracer and uses.get(t.node.index) == 1 and type(
+        if i != j or not all(type(t) is Tracer and uses.get(t.index) == 1 and type(
                 t.value) is np.ndarray and t.value.dtype == _F8 for t in (a, b)):
             continue
         if a.value.shape != b.value.shape or a.value.size < min_size:
             continue
         op = np.add if signs[1] == "+" else np.subtract
-        total = type(node)(fresh, op, (a, b), {}, op.__name__, op(a.value, b.value))
+        total = Tracer(op(a.value, b.value), a.graph, fresh, op, (a, b), {}, op.__name__)
         fresh += 1
         needed.add(total.index)
         uses[total.index] = 1
-        later = max(a.node.index, b.node.index)
+        later = max(a.index, b.index)
         out.insert(next(k for k, n in enumerate(out) if n.index == later) + 1, total)
-        out[out.index(node)] = type(node)(
-            node.index, scatter_sum, (Tracer(total.value, a.graph, total), *rest),
+        # (by identity: == of a tracer would be a traced comparison)
+        out[next(k for k, n in enumerate(out) if n is node)] = Node(
+            node.index, scatter_sum, (total, *rest),
             {**node.kwargs, "indices": (i, *others), "signs": ("+", *signs[2:])}, node.name,
             node.value)
     return out

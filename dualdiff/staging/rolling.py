@@ -96,16 +96,15 @@ def _steps(order, position, reads, guards, marked, invariant):
     scalars = _SCALARS
     ids = {}  # a kind -> a small number (compared much faster)
     for q, node in enumerate(order):
-        v = node.value
         key = None
-        if type(v) in scalars and not node.kwargs:
-            key = [id(node.fn), type(v), node.index in marked]
+        if type(node.value) in scalars and not node.kwargs:
+            key = [id(node.fn), type(node.value), node.index in marked]
             for a in node.args:
                 t = type(a)
                 if t is Tracer:
-                    j = position.get(a.node.index)
+                    j = position.get(a.index)
                     if j is None:  # an input (or a node not emitted): the same name each time
-                        key.append(("x", a.node.index))
+                        key.append(("x", a.index))
                     elif type(a.value) in scalars:
                         key.append(("at", j) if j in invariant else q - j)
                         last_read[j] = q  # (q grows: the last assignment is the last reader)
@@ -126,13 +125,18 @@ def _steps(order, position, reads, guards, marked, invariant):
                     last_read[j] = q
             steps.append(-1 - q)
             continue
-        g = guards.get(node.index)
-        if g:
-            if any(kind == "array" for kind, _ in g):
-                steps.append(-1 - q)
-                continue
-            key.append(tuple(g))
-        steps.append(ids.setdefault(tuple(key), len(ids)))
+        if guards:
+            g = guards.get(node.index)
+            if g:
+                if any(kind == "array" for kind, _ in g):
+                    steps.append(-1 - q)
+                    continue
+                key.append(tuple(g))
+        key = tuple(key)
+        kind = ids.get(key)
+        if kind is None:
+            kind = ids[key] = len(ids)
+        steps.append(kind)
     return steps, last_read
 
 

@@ -45,7 +45,9 @@ def active():
 
 
 class Node:
-    """One recorded call ``fn(*args, **kwargs)``; its arguments may hold tracers."""
+    """One call ``fn(*args, **kwargs)`` of a trace, as the code generator rewrites it (a
+    fused sum, a numexpr call); its arguments may hold tracers.  The nodes a trace records
+    are its tracers themselves (they have the same fields)."""
 
     __slots__ = ("index", "fn", "args", "kwargs", "name", "value")
 
@@ -76,12 +78,12 @@ class Graph:
         self.nodes, self.inputs, self.guards, self._cse = [], [], [], {}
 
     def input(self, value):
-        t = Tracer(value, self, self._add(None, (), {}, "input", value))
-        self.inputs.append(t.node)
+        t = self._add(None, (), {}, "input", value)
+        self.inputs.append(t)
         return t
 
     def _add(self, fn, args, kwargs, name, value):
-        node = Node(len(self.nodes), fn, args, kwargs, name, value)
+        node = Tracer(value, self, len(self.nodes), fn, args, kwargs, name)
         self.nodes.append(node)
         return node
 
@@ -93,14 +95,22 @@ class Graph:
         """
         if not kwargs and len(args) == 2:
             a, b = args
-            if type(a) is not Tracer or type(b) is not Tracer:  # (folds need a constant)
-                folded = _fold(fn, a, b)
-                if folded is not None:
-                    return folded
-                merged = _merge_factors(self, fn, a, b)
-                if merged is not None:
-                    return merged
-            if _is_negation(a) or _is_negation(b):
+            ta, tb = type(a), type(b)
+            if ta is not Tracer or tb is not Tracer:  # (folds need a constant)
+                c = b if ta is Tracer else a
+                tc = type(c)
+                if ta is np.ndarray or tb is np.ndarray or (
+                        (tc is float or tc is int) and (c == 0 or c == 1)):
+                    folded = _fold(fn, a, b)
+                    if folded is not None:
+                        return folded
+                if tc is float or tb is float:
+                    merged = _merge_factors(self, fn, a, b)
+                    if merged is not None:
+                        return merged
+            if ((type(a) is Tracer and a.name in _NEG_NAMES) or (
+                    type(b) is Tracer and b.name in _NEG_NAMES)) and (
+                    _is_negation(a) or _is_negation(b)):
                 if _is_op(fn, _MULS):
                     moved = _negation_out(self, fn, a, b)
                     if moved is not None:
@@ -118,24 +128,44 @@ class Graph:
     def _new(self, fn, args, kwargs, name):
         """:meth:`record` once no fold or move applies: the shared node of an identical
         call, or a new one."""
-        key = _key(fn, args, kwargs)
+        known = _FIDS.get(id(fn)) or _identify(fn)
+        two = not kwargs and len(args) == 2
+        if two:  # the hot case written out: scalar code records little else
+            a, b = args
+            try:
+                key = (known[0], a.index if type(a) is Tracer else _operand_key(a),
+                       b.index if type(b) is Tracer else _operand_key(b))
+            except (_NoKey, TypeError):
+                key = None
+        else:
+            key = _key(known[0], args, kwargs)
         if key is not None:
             hit = self._cse.get(key)
             if hit is not None:
                 return hit
-        if kwargs:
+        if two:
+            va = a.value if type(a) is Tracer else _concrete(a)
+            vb = b.value if type(b) is Tracer else _concrete(b)
+            value = None
+            if known[1] is not None and type(va) is float and type(vb) is float:
+                try:  # (as _float_call)
+                    value = known[1](va, vb)
+                except MATH_ERRORS:
+                    pass
+            if value is None:
+                value = fn(va, vb)
+        elif kwargs:
             value = fn(*_concrete(args), **_concrete(kwargs))
         else:
             values = [a.value if type(a) is Tracer else _concrete(a) for a in args]
-            value = _float_call(fn, values)
+            value = _float_call(known[1], values)
             if value is None:
                 value = fn(*values)
         name = name or getattr(fn, "__name__", "call")
         kwargs = kwargs or _NO_KWARGS
-        if type(value) in _PLAIN:  # the common cases first
-            node = Node(len(self.nodes), fn, args, kwargs, name, value)
-            self.nodes.append(node)
-            out = Tracer(value, self, node)
+        if type(value) in _PLAIN:  # the common cases first (_add, written out)
+            out = Tracer(value, self, len(self.nodes), fn, args, kwargs, name)
+            self.nodes.append(out)
         else:
             out = self.wrap(fn, args, kwargs, name, value)
         if key is not None:
@@ -144,38 +174,37 @@ class Graph:
 
     def wrap(self, fn, args, kwargs, name, value):
         if isinstance(value, tuple) and not isinstance(value, np.ndarray):
-            whole = self._add(fn, args, kwargs, name, value)
-            carrier = Tracer(value, self, whole)
+            carrier = self._add(fn, args, kwargs, name, value)
             return type(value)(*(self.record(operator.getitem, (carrier, i), {}, "getitem")
                                  for i in range(len(value)))) if hasattr(value, "_fields") \
                 else tuple(self.record(operator.getitem, (carrier, i), {}, "getitem")
                            for i in range(len(value)))
         if isinstance(value, list):
-            whole = self._add(fn, args, kwargs, name, value)
-            carrier = Tracer(value, self, whole)
+            carrier = self._add(fn, args, kwargs, name, value)
             return [self.record(operator.getitem, (carrier, i), {}, "getitem")
                     for i in range(len(value))]
         if not _numeric(value):
             raise TracingError(
                 f"dd.jit: {name} returned a {type(value).__name__} while tracing; only numbers "
                 "and arrays can be staged (call it outside the jitted function)")
-        return Tracer(value, self, self._add(fn, args, kwargs, name, value))
+        return self._add(fn, args, kwargs, name, value)
 
     def guard(self, tracer, kind, value):
-        self.guards.append((tracer.node.index, kind, value))
+        self.guards.append((tracer.index, kind, value))
         return value
 
 
-def _float_call(fn, values):
-    """``fn(*values)`` for an elementwise primitive on Python floats, straight through its
-    ``math`` function (what its own dispatch would reach, and what the replay calls); None
-    where that does not apply or ``math`` refuses the values (then ``fn`` decides)."""
-    if isinstance(fn, Elementwise) and fn.math_fn is not None:
+def _float_call(math_fn, values):
+    """``math_fn(*values)``, the ``math`` function of an elementwise primitive (what its own
+    dispatch would reach on Python floats, and what the replay calls), when every value is a
+    Python float; None where that does not apply or ``math`` refuses the values (then the
+    primitive itself decides)."""
+    if math_fn is not None:
         for v in values:
             if type(v) is not float:
                 return None
         try:
-            return fn.math_fn(*values)
+            return math_fn(*values)
         except MATH_ERRORS:
             return None
     return None
@@ -187,24 +216,39 @@ def _fold(fn, a, b):
     These come from constant zero (or unit) tangents meeting traced values.  Exact, but for
     the sign of a zero: ``-0.0 + 0.0`` is ``0.0`` where the folded code keeps ``-0.0``.
     """
+    if type(a) is np.ndarray or type(b) is np.ndarray:
+        return _fold_array(fn, a, b)
+    for x, c, right in ((a, b, True), (b, a, False)):
+        if type(c) in (float, int) and (c == 0 or c == 1) and type(x) is Tracer:
+            op = _operator(fn)
+            if op not in _FOLDABLE or not (type(x.value) is float or np.ndim(x.value) == 0):
+                return None  # (getitem of a tuple: not arithmetic)
+            if c == 0 and (op is operator.add or (op is operator.sub and right)):
+                return x
+            if c == 1 and op is operator.mul:
+                return x
+    return None
+
+
+_FOLDABLE = (operator.add, operator.sub, operator.mul)
+
+
+def _operator(fn):
+    """The operator an arithmetic primitive is (``fn`` itself for another callable)."""
     name = getattr(fn, "name", None) if not isinstance(fn, type(operator.add)) else None
-    op = fn if name is None else _PRIM_OPS.get(name)
-    if op is operator.mul or fn is np.multiply:  # (the ufunc, on ``ones * x``: this fold only)
+    return fn if name is None else _PRIM_OPS.get(name)
+
+
+def _fold_array(fn, a, b):
+    """``x * c`` for a constant array ``c`` of one number: ``x * number`` (see
+    :func:`_constant_factor`), ``x`` itself for 1."""
+    if _operator(fn) is operator.mul or fn is np.multiply:  # (the ufunc, on ``ones * x``)
         for x, c in ((a, b), (b, a)):
             if type(x) is Tracer and type(c) is np.ndarray:
                 factor = _constant_factor(x, c)
                 if factor is None or factor == 1:  # (1: x itself, exactly)
                     return None if factor is None else x
                 return x.graph.record(fn, (x, factor) if x is a else (factor, x), {})
-    if op not in (operator.add, operator.sub, operator.mul):  # (getitem of a tuple: no)
-        return None
-    for x, c, right in ((a, b, True), (b, a, False)):
-        if type(x) is Tracer and type(c) in (float, int) and (
-                type(x.value) is float or np.ndim(x.value) == 0):
-            if c == 0 and (op is operator.add or (op is operator.sub and right)):
-                return x
-            if c == 1 and op is operator.mul:
-                return x
     return None
 
 
@@ -217,12 +261,11 @@ def _merge_factors(graph, fn, a, b):
     ``p * c * y`` (subnormals included: doubling one is exact).  Chains of constant factors
     come from the rules (``2 * x`` of a square's partial, times the constant of the sum).
     """
-    if not _is_op(fn, _MULS):
-        return None
     x, c = (a, b) if type(b) is float else (b, a)
-    if type(x) is not Tracer or type(c) is not float or not 1.0 <= abs(c) < math.inf:
+    if type(x) is not Tracer or type(c) is not float or not 1.0 <= abs(c) < math.inf or (
+            not _is_op(fn, _MULS)):
         return None
-    node = x.node
+    node = x
     if node.kwargs or len(node.args) != 2 or not _is_op(node.fn, _MULS):
         return None
     for y, p in (node.args, node.args[::-1]):
@@ -308,7 +351,7 @@ def _negation_out(graph, fn, a, b):
 
 def _is_negation(x):
     # (the name first: it is the label record() gave the node, so the test is cheap)
-    return type(x) is Tracer and x.node.name in _NEG_NAMES and _is_op(x.node.fn, _NEGS)
+    return type(x) is Tracer and x.name in _NEG_NAMES and _is_op(x.fn, _NEGS)
 
 
 _NEG_NAMES = frozenset(("neg", "negative"))
@@ -316,9 +359,9 @@ _NEG_NAMES = frozenset(("neg", "negative"))
 
 def _negated(x):
     """``y`` if ``x`` is the tracer of ``-y`` on real values of one type, else None."""
-    if type(x) is Tracer and _is_op(x.node.fn, _NEGS) and len(x.node.args) == 1 and _real(
+    if type(x) is Tracer and _is_op(x.fn, _NEGS) and len(x.args) == 1 and _real(
             x.value):
-        y = x.node.args[0]
+        y = x.args[0]
         if type(y) is Tracer and type(y.value) is type(x.value):
             return y
     return None
@@ -352,26 +395,36 @@ _CANONICAL = {**_PRIM_OPS, "divide": operator.truediv}
 _NUMBERS = (float, int, complex, np.ndarray, np.float64, np.bool_)
 _PLAIN = frozenset((float, np.ndarray))
 _NO_KWARGS: dict = {}  # the keywords of most nodes (shared: nodes are never changed)
-_FIDS: dict[int, int] = {}  # id of a primitive -> the id its calls are keyed by (see _key)
+#: id of a primitive (or of an operator, or ``scale``: functions that live as long) ->
+#: ``(the id its calls are keyed by, its function on floats or None)`` (see _key)
+_FIDS: dict[int, tuple] = {}
+
+
+def _identify(fn):
+    """``fn``'s entry of :data:`_FIDS` (made for a primitive; not kept for another callable,
+    which may die and leave its id to another)."""
+    if not isinstance(fn, Primitive):
+        return (id(fn), None)
+    floats = fn.math_fn if isinstance(fn, Elementwise) else None
+    # (the arithmetic primitives and Python's operators compute the same thing: one key)
+    known = _FIDS[id(fn)] = (id(_CANONICAL.get(fn.name, fn)), floats)
+    return known
 
 
 def _numeric(v):
     return type(v) in _NUMBERS or isinstance(v, (numbers.Number, np.generic))
 
 
-def _key(fn, args, kwargs):
-    """A hashable identity of a call, or None when an operand cannot be compared cheaply."""
-    # the arithmetic primitives and Python's operators compute the same thing: one key
-    fid = _FIDS.get(id(fn)) if isinstance(fn, Primitive) else id(fn)
-    if fid is None:
-        fid = _FIDS[id(fn)] = id(_CANONICAL.get(fn.name, fn))  # (primitives live on)
+def _key(fid, args, kwargs):
+    """A hashable identity of a call of the function keyed ``fid`` (see :data:`_FIDS`), or
+    None when an operand cannot be compared cheaply."""
     try:
         if kwargs:
             return (fid, *map(_operand_key, args),
                     *(_operand_key(kv) for kv in sorted(kwargs.items())))
         key = [fid]
         for a in args:  # (tracers first: the common case)
-            key.append(a.node.index if type(a) is Tracer else _operand_key(a))
+            key.append(a.index if type(a) is Tracer else _operand_key(a))
         return tuple(key)
     except (_NoKey, TypeError):
         return None
@@ -384,7 +437,7 @@ class _NoKey(Exception):
 def _operand_key(a):
     t = type(a)
     if t is Tracer:
-        return a.node.index
+        return a.index
     if t is float:
         return ("float", a.hex()) if a == a else ("float", "nan")
     if t in (int, bool, complex, str, type(None), type(Ellipsis)):
@@ -450,16 +503,24 @@ def _unary(op, name):
 
 
 class Tracer:
-    """A staged value: its concrete value while tracing, and the node that computes it."""
+    """A staged value: its concrete value while tracing, and the node of the trace that
+    computes it (the tracer is that node: ``index`` in the graph's nodes, ``fn``, ``args``,
+    ``kwargs`` and ``name`` of the call; one object per recorded call)."""
 
-    __slots__ = ("value", "graph", "node")
+    __slots__ = ("value", "graph", "index", "fn", "args", "kwargs", "name")
     #: below the level of every driver call: Duals and tape values are unwrapped first
     level = 0
     __array_priority__ = 500  # below the wrappers' (they unwrap first), above ndarray's
     __hash__ = None  # type: ignore[assignment]  # unhashable, as arrays are
 
-    def __init__(self, value, graph, node):
-        self.value, self.graph, self.node = value, graph, node
+    def __init__(self, value, graph, index, fn, args, kwargs, name):
+        self.value, self.graph, self.index = value, graph, index
+        self.fn, self.args, self.kwargs, self.name = fn, args, kwargs, name
+
+    @property
+    def node(self):
+        """The node of the trace that computes this value: the tracer itself."""
+        return self
 
     # --- the rule table: a primitive on tracers is recorded as one call -------------------
 
@@ -496,7 +557,7 @@ class Tracer:
         return (self[i] for i in range(len(self.value)))
 
     def __repr__(self):
-        return f"Tracer(w{self.node.index}: {self.value!r})"
+        return f"Tracer(w{self.index}: {self.value!r})"
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if _has_wrapper(inputs):
@@ -653,20 +714,26 @@ def _astype_scalar(x, dtype, **kw):
 def _record_opaque(fn, *args):
     """An engine helper that looks at values (``core.scale``), or a primitive (the short
     path of :mod:`dualdiff.dual` on traced floats), recorded as one call."""
-    graph = _graph(args)
-    if isinstance(fn, Primitive):
-        return graph.record(fn, args, {}, fn.name)  # (what Tracer.lift records)
+    a = args[0]
+    graph = a.graph if type(a) is Tracer else _graph(args)
     if fn is scale:
-        folded = _fold_scale(*args)
-        if folded is not None:
-            return folded
-        if _is_negation(args[0]) or _is_negation(args[1]):
+        p, t = args
+        if type(p) is not Tracer or type(t) is not Tracer:  # (a constant side: a fold?)
+            folded = _fold_scale(p, t)
+            if folded is not None:
+                return folded
+        if ((type(p) is Tracer and p.name in _NEG_NAMES) or (
+                type(t) is Tracer and t.name in _NEG_NAMES)) and (
+                _is_negation(p) or _is_negation(t)):
             # scale(p, -y) is -scale(p, y), but for the sign of the zero it gives where
             # y == 0 meets an infinite p (as in _fold): a tangent -dx times a slope
             moved = _negation_out(graph, fn, *args)
             if moved is not None:
                 return moved
-    return graph.record(fn, args, {}, getattr(fn, "__name__", "call"))
+        return graph.record(fn, args, _NO_KWARGS, "scale")
+    if isinstance(fn, Primitive):
+        return graph.record(fn, args, _NO_KWARGS, fn.name)  # (what Tracer.lift records)
+    return graph.record(fn, args, _NO_KWARGS, getattr(fn, "__name__", "call"))
 
 
 def _graph(args):
@@ -699,3 +766,7 @@ def _fold_scale(p, t):
 
 DISPATCH.add(Tracer)
 TRACERS[Tracer] = _record_opaque
+for _op in (*_CANONICAL.values(), operator.neg, operator.pos, operator.floordiv, operator.mod,
+            operator.pow, operator.matmul, operator.lt, operator.le, operator.gt, operator.ge,
+            operator.eq, operator.ne, operator.getitem, scale):
+    _FIDS[id(_op)] = (id(_op), None)  # (they live as long as the primitives)
