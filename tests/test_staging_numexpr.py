@@ -5,6 +5,7 @@ The fused code must compute what the NumPy code computes: bit for bit for ``+ - 
 numexpr's transcendental functions (the C library's) round differently from NumPy's.
 """
 
+import re
 import subprocess
 import sys
 import warnings
@@ -314,7 +315,7 @@ def test_a_cheap_operation_read_by_several_expressions_is_computed_in_each():
         return (y + 1.0) * x, dd.where(y > 1.0, x, -x)
 
     staged = dd.jit(g, numexpr=True)
-    assert "= x1 * 2.0" in staged.source(x)
+    assert re.search(r"= (x1 \* 2\.0|np\.multiply\(x1, 2\.0, out=_b1\))", staged.source(x))
     for a, b in zip(staged(x), g(x)):
         identical(a, b)
 

@@ -146,9 +146,9 @@ class Fused:
         alone = tuple(a for a in node.args if type(a) is Tracer and not any(
             b is not a and type(_value(b)) is np.ndarray and np.may_share_memory(
                 a.value, _value(b)) for b in node.args))
-        donor = em.donor(Node(node.index, self, alone, {}, node.name, node.value),
-                         position)
-        out = f", out={donor}" if donor is not None else ""
+        into = em.donor(Node(node.index, self, alone, {}, node.name, node.value),
+                        position) or em.scratch(node, position)
+        out = f", out={into}" if into is not None else ""
         return f"{name} = {run}({', '.join(names)}{out})  # {text}"
 
 
