@@ -45,6 +45,48 @@ def test_short_programs_stay_straight_line():
     same(staged(0.3), dd.derivative(lambda x: logistic(x, 5))(0.3))
 
 
+def test_a_value_read_once_in_its_iteration_is_written_into_its_reader():
+    source = dd.jit(dd.derivative(lambda x: logistic(x, 1000))).source(0.3)
+    body = source.split("for _ in range(")[1].split("\n    w")[0]
+    assert "(w10 * (4.0 * w14)) - (w8 * w14)" in body  # w9, w12, w13: no names of their own
+    assert len(body.splitlines()) == 5
+
+
+def test_a_value_is_not_written_into_a_reader_that_sees_a_later_operand():
+    # u reads y, which is written again before u's reader: u keeps its line (else its
+    # reader would compute 3 * (y + 1) - (y + 1) instead of 3 * y - (y + 1))
+    def f(y, s):
+        for _ in range(300):
+            u = y * 3.0
+            y = y + 1.0
+            s = s + (u - y) * 0.5
+        return s
+
+    staged = dd.jit(f)
+    for point in ((0.25, 0.0), (-1.5, 2.0)):
+        same(staged(*point), f(*point))
+    body = staged.source(0.25, 0.0).split("for _ in range(")[1]
+    assert "(w" in body  # (the rest is written into the sum: s + ((u - y) * 0.5))
+    g = dd.jit(dd.grad(f, argnums=(0, 1)))
+    assert g(0.25, 0.0) == dd.grad(f, argnums=(0, 1))(0.25, 0.0)
+
+
+def test_a_value_that_the_code_after_the_loop_reads_keeps_its_name():
+    # u is read once in each iteration, but the last iteration's u is read after the loop
+    def f(y):
+        s = 0.0
+        for _ in range(300):
+            y = y * 0.25 + 1.0
+            u = y * 0.5
+            s = s - u * 3.0
+        return s + u * u
+
+    for fn in (f, dd.derivative(f)):
+        staged = dd.jit(fn)
+        for x in (0.3, 0.3, -3.0):  # (the first call traces, the others replay)
+            same(staged(x), fn(x))
+
+
 def test_loops_of_hessian_vector_products_and_second_derivatives():
     def f(x):
         return logistic(dd.sin(x), 200)

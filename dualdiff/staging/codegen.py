@@ -513,31 +513,97 @@ def _lines(em, order, guards, start, stop, names=None):
     return out
 
 
-def _loop(em, order, guards, start, period, iterations):
+def _loop(em, order, guards, start, period, iterations, reads, uses):
     """A run of repeated steps (see :mod:`~dualdiff.staging.rolling`) after its first
-    iteration: ``for`` over the second one, written in the first one's names."""
+    iteration: ``for`` over the second one, written in the first one's names.
+
+    Returns ``(fast, plain)``: the loop with each value that only its own iteration reads,
+    once, written into the expression that reads it (:func:`_inline`: fewer names to store
+    and load per step, the same operations on the same operands), and the loop line by line
+    (the one the careful variant puts its nan checks into).
+    """
     first = [em.names[node.index] for node in order[start:start + period]]
     copies = {}
-    body = []
+    rows = []
     for o in range(period):
         node = order[start + period + o]
         # the previous iteration's value of a step at or before this one is overwritten (or
         # being written) by now: the body reads a copy taken at its top
         prev = order[start + o]
         copies[prev.index] = em.names[prev.index] = f"_{first[o]}"
-        body += _lines(em, order, guards, start + period + o, start + period + o + 1,
-                       [first[o]])
-    used = [i for i, c in copies.items() if any(c in line for line in body)]
+        rows.append(_lines(em, order, guards, start + period + o, start + period + o + 1,
+                           [first[o]]))
     for o, node in enumerate(order[start:start + period]):
         em.names[node.index] = first[o]
     last = start + (iterations - 1) * period
     for o, node in enumerate(order[last:last + period]):
         em.names[node.index] = first[o]  # what follows reads the last iteration
-    head = [f"{copies[i]} = {copies[i][1:]}" for i in used]
-    lines = [f"for _ in range({iterations - 1}):  # {first[0]} ... {first[-1]} again, "
-             f"{iterations - 1} times (a loop of the traced code)"]
-    lines += [f"    {x}".replace("\n    ", "\n        ") for x in head + body]
-    return "\n    ".join(lines)
+    second = order[start + period:start + 2 * period]
+    final = order[last:last + period]
+    body = {node.index: o for o, node in enumerate(second)}
+    readers = [None] * period  # the one reader, in the same iteration, of each step
+    for o, node in enumerate(second):
+        for i in reads[node.index]:
+            k = body.get(i)
+            if k is not None and k < o:
+                readers[k] = o if readers[k] is None else -1
+    for o in range(period):  # (read once, and never by the next iteration or after the loop)
+        if not (uses.get(second[o].index) == 1 == uses.get(final[o].index)):
+            readers[o] = None
+    out = []
+    for body_rows in (_inline(rows, first, readers), [x for r in rows for x in r]):
+        used = [c for c in copies.values() if any(re.search(rf"\b{c}\b", x) for x in body_rows)]
+        lines = [f"for _ in range({iterations - 1}):  # {first[0]} ... {first[-1]} again, "
+                 f"{iterations - 1} times (a loop of the traced code)"]
+        lines += [f"    {x}".replace("\n    ", "\n        ")
+                  for x in [f"{c} = {c[1:]}" for c in used] + body_rows]
+        out.append("\n    ".join(lines))
+    return tuple(out)
+
+
+_NAME = re.compile(r"\b_?w\d+\b")
+
+
+def _substitute(text, name, expression):
+    """``(text with each word ``name`` replaced by ``expression``, the count)``."""
+    return re.subn(rf"\b{name}\b", lambda _: expression, text)
+
+
+def _inline(rows, names, readers):
+    """The lines of a loop body (``rows[o]``: those of step ``o``, which writes ``names[o]``)
+    with each step whose ``readers[o]`` is the one later step that reads it written into
+    that step's expression, in parentheses.
+
+    Exact: the same operations on the same operands (Python evaluates an expression's
+    operands before it stores its result, and these are operations on numbers, without side
+    effects); a step is written into its reader only where no step between them writes a
+    name that it reads, and only single lines take part (not a step with a guard or an
+    inline nan check, which read its name).
+    """
+    rhs = {}
+    for o, r in enumerate(rows):
+        if len(r) == 1 and "\n" not in r[0] and r[0].startswith(f"{names[o]} = "):
+            rhs[o] = r[0][len(names[o]) + 3:]
+    written = {name: o for o, name in enumerate(names)}  # name -> the step that writes it
+    inlined = set()
+    for o in range(len(rows)):
+        b = readers[o]
+        if b is None or b < 0 or o not in rhs or b not in rhs:
+            continue
+        reads = [t for t in _NAME.findall(rhs[o]) if t in written]
+        if any(o < written[t] < b for t in reads):
+            continue  # (the reader would see a later value)
+        text, count = _substitute(rhs[b], names[o], f"({rhs[o]})")
+        if count != 1:
+            continue
+        rhs[b] = text
+        del written[names[o]]
+        inlined.add(o)
+    out = []
+    for o, r in enumerate(rows):
+        if o not in inlined:
+            out += [f"{names[o]} = {rhs[o]}"] if o in rhs else r
+    return out
 
 
 def _views_keep_bases(order, reads, last_use):
@@ -613,7 +679,7 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
     position = 0
     for start, period, iterations in runs:
         body += _lines(em, order, guards, position, start + period)  # (iteration 1 too)
-        body.append(_loop(em, order, guards, start, period, iterations))
+        body.append(_loop(em, order, guards, start, period, iterations, reads, uses))
         position = start + iterations * period
     body += _lines(em, order, guards, position, len(order))
     if em.slots:  # (see Emitter.scratch)
@@ -624,14 +690,18 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
         body.append(f"_pool.append(({held}))  # (for the next call)")
     ret = f"return {em.result(outputs)}"
     head = f"def {name}({', '.join(params)}):\n"
-    source = head + "".join(f"    {b}\n" for b in body + [ret])
+
+    def source(lines, plain=False):  # (a loop is (fast, plain): see _loop)
+        return head + "".join(f"    {b[plain] if type(b) is tuple else b}\n"
+                              for b in lines + [ret])
+
     if checked:
-        em.namespace["careful"] = _Careful(_with_checks(source, em.checks), em.namespace, name)
+        em.namespace["careful"] = _Careful(_with_checks(source(body, plain=True), em.checks),
+                                           em.namespace, name)
         test = " or ".join(f"{em.names[i]} != {em.names[i]}" for i in checked)
         body.append(f"if {test}:  # a nan: maybe a 0 * inf product, which scale() makes 0\n"
                     f"        return careful({', '.join(params)})  # (every check inline)")
-        source = head + "".join(f"    {b}\n" for b in body + [ret])
-    return source, em.namespace
+    return source(body), em.namespace
 
 
 def _scratch(slots):
