@@ -12,9 +12,14 @@ of its result.  On the way from the graph to the source:
 - a sum of scattered arrays (``index_add(a, I1) + index_add(b, I2) + ...``, the adjoint of
   ``x[1:]`` and ``x[:-1]`` read together) is accumulated in one buffer, as the hand-written
   gradient does (``g = np.zeros(n); g[I1] = a; g[I2] += b``): one allocation instead of one
-  per term and per sum, the same additions in the same order (see :func:`_fuse_scatters`);
+  per term and per sum, the same additions in the same order (see :func:`_fuse_scatters`;
+  its first two terms, when they fill the same positions, are one ufunc into the buffer);
+- a large temporary that no later line, output or guard reads is written into a scratch
+  array kept between calls (``np.sin(w3, out=_b1)``: see :meth:`Emitter.scratch`), so a
+  replay does not pay the system's first touch of new memory for it;
 - a long run of repeated steps on Python numbers (an unrolled loop) is written as a ``for``
-  loop over its second iteration (:mod:`~dualdiff.staging.rolling`);
+  loop over its second iteration (:mod:`~dualdiff.staging.rolling`), in which a value that
+  only its own iteration reads, once, is written into its reader (:func:`_inline`);
 - the nan check of ``scale(p, t)`` on floats (``p * t``, but ``0`` for a zero tangent at an
   infinite slope) is made once on the outputs where its nan can only flow into them, with a
   second run, every check inline, for an output that is nan (:func:`_deferrable`);

@@ -104,7 +104,7 @@ class Graph:
                     folded = _fold(fn, a, b)
                     if folded is not None:
                         return folded
-                if tc is float or tb is float:
+                if tc is float:
                     merged = _merge_factors(self, fn, a, b)
                     if merged is not None:
                         return merged
