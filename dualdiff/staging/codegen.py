@@ -58,6 +58,14 @@ _SCALARS = (float, int)
 #: the smallest array (in bytes) written into a scratch array kept between calls (see
 #: Emitter.scratch); smaller ones come from the allocator's free lists, at no system cost
 SCRATCH_BYTES = 1 << 16
+#: the bytes of one array's chunk in a blocked run of elementwise lines (see Emitter.block):
+#: a run's chunks stay in the core's cache between its lines
+BLOCK_BYTES = 1 << 19
+#: the ufuncs a blocked run may hold: IEEE operations, exact element by element, so that a
+#: chunk's elements are the same bits as the whole array's (NumPy's SIMD transcendental
+#: loops may treat the last elements of an array apart)
+_BLOCKABLE = frozenset((np.add, np.subtract, np.multiply, np.true_divide, np.negative,
+                        np.square, np.sqrt, np.absolute))
 
 
 class Retrace(Exception):
@@ -86,6 +94,7 @@ class Emitter:
         self.slots = []  # (shape, dtype) of each scratch array (see scratch)
         self.holder = {}  # scratch slot -> the node whose value it holds now
         self.slot_of = {}  # node index -> its scratch slot
+        self.block_slots = set()  # the scratch slots that hold chunks (see block)
 
     # --- operands ------------------------------------------------------------------------
 
@@ -270,14 +279,102 @@ class Emitter:
             if self.last_use.get(i, -1) < position:
                 del self.holder[slot]  # read no more: free for another array
         key = (v.shape, v.dtype)
-        slot = next((k for k, held in enumerate(self.slots)
-                     if held == key and k not in self.holder), None)
+        slot = next((k for k, held in enumerate(self.slots) if held == key and (
+            k not in self.holder) and k not in self.block_slots), None)
         if slot is None:
             slot = len(self.slots)
             self.slots.append(key)
         self.holder[slot] = node.index
         self.slot_of[node.index] = slot
         return f"_b{slot + 1}"
+
+    def block(self, order, start, stop):
+        """The lines ``order[start:stop]`` (a run of :func:`_blocked_runs`) as one loop over
+        chunks of their common length, each line applied to a chunk before the next line:
+        the chunks stay in cache, where the lines one after the other would each stream
+        whole arrays through memory.  A value read after the run is written chunk by chunk
+        into a whole array (new, or scratch); one read only inside it lives in a scratch
+        chunk.  The same operations on the same elements: the same numbers.
+        """
+        nodes = order[start:stop]
+        length, = nodes[0].value.shape
+        size = max(1, BLOCK_BYTES // nodes[0].value.itemsize)
+        rows, chunk, whole = [], {}, set()
+        scatter = nodes.pop() if nodes[-1].fn is _SCATTER_SUM else None
+        for node in nodes + ([scatter] if scatter is not None else []):
+            self.count += 1
+            self.names[node.index] = f"w{self.count}"
+            self.fresh.add(node.index)
+        later = set()  # read after the loop: by what follows, or by the scatter's other terms
+        if scatter is not None:
+            name, v = self.names[scatter.index], scatter.value
+            rows += self.buffer(name, v.shape, v.dtype, scatter.kwargs["indices"][0])
+            rows.append(f"_{name} = {name}[{self.expr(scatter.kwargs['indices'][0])}]")
+            for term in scatter.args[2:]:
+                if type(term) is Tracer:
+                    later.add(term.index)
+        for node in nodes:  # (whole arrays first: none is an operand's memory)
+            if self.last_use.get(node.index, -1) >= stop or node.index in later:
+                whole.add(node.index)
+                name = self.names[node.index]
+                memory = self.scratch(node, start)
+                v = node.value
+                rows.append(f"{name} = {memory}" if memory is not None else
+                            f"{name} = np.empty({v.shape!r}, {self.hoist(v.dtype)})")
+        loop = [f"_e = min(_s + {size}, {length})"]
+        inside = {node.index for node in nodes}
+        outer = {}  # an array from before the run (traced or constant) -> its chunk's name
+        for node in nodes + ([scatter] if scatter is not None else []):
+            # the operands from before the run: their chunks, once per chunk
+            for a in node.args[:2] if node is scatter else node.args:
+                v = _value(a)
+                key = a.index if type(a) is Tracer else ("c", id(a))
+                if type(v) is np.ndarray and v.ndim and key not in outer and not (
+                        type(a) is Tracer and a.index in inside):
+                    outer[key] = f"_v{len(outer) + 1}"
+                    loop.append(f"{outer[key]} = {self.expr(a)}[_s:_e]")
+
+        def operand(a):
+            if type(a) is Tracer and a.index in chunk:
+                return chunk[a.index]
+            key = a.index if type(a) is Tracer else ("c", id(a))
+            return outer[key] if key in outer else self.expr(a)
+
+        held = {}  # chunk slot -> the node whose chunk it holds
+        for q, node in enumerate(nodes, start):
+            name = self.names[node.index]
+            parts = ", ".join(operand(a) for a in node.args)
+            if node.index in whole:
+                out = f"{name}[_s:_e]"
+                chunk[node.index] = f"_{name}"
+            else:
+                for k, i in list(held.items()):
+                    if self.last_use.get(i, -1) < q:
+                        del held[k]  # read no more in this chunk
+                key = ((size,), node.value.dtype)
+                k = next((k for k, slot in enumerate(self.slots) if slot == key and (
+                    k in self.block_slots) and k not in held and k not in self.holder), None)
+                if k is None:
+                    k = len(self.slots)
+                    self.slots.append(key)
+                    self.block_slots.add(k)
+                held[k] = node.index
+                out = f"_b{k + 1}[:_e - _s]"
+                chunk[node.index] = name
+            ufunc = _numpy_name(_array_ufunc(node))
+            loop.append(f"{chunk[node.index]} = {ufunc}({parts}, out={out})")
+        tail = []
+        if scatter is not None:  # its first two terms into the buffer, chunk by chunk
+            name = self.names[scatter.index]
+            a, b = (operand(t) for t in scatter.args[:2])
+            ufunc = "np.add" if scatter.kwargs["signs"][1] == "+" else "np.subtract"
+            loop.append(f"{ufunc}({a}, {b}, out=_{name}[_s:_e])")
+            tail = [f"{name}[{self.expr(i)}] {sign}= {self.expr(t)}" for t, i, sign in zip(
+                scatter.args[2:], scatter.kwargs["indices"][2:], scatter.kwargs["signs"][2:])]
+        rows.append(f"for _s in range(0, {length}, {size}):  # {self.names[nodes[0].index]} "
+                    f"... {self.names[nodes[-1].index]}, {size} elements at a time (in cache)")
+        rows += [f"    {x}" for x in loop] + tail
+        return "\n    ".join(rows)
 
     def guard(self, kind, value, var):
         if kind == "bool":
@@ -611,6 +708,59 @@ def _inline(rows, names, readers):
     return out
 
 
+def _blocked_runs(order, guards):
+    """``[(start, stop), ...]``: the runs of three or more consecutive lines of ``order``
+    that :meth:`Emitter.block` writes as one loop over chunks: each an exact ufunc
+    (:data:`_BLOCKABLE`) with a real 1-d result of one length, at least four chunks long,
+    unguarded, whose array operands all have that shape (numbers and 0-d arrays broadcast).
+    """
+    runs, start, length = [], None, None
+    for q, node in enumerate(order + [None]):
+        n = _block_length(node, guards) if node is not None else None
+        if n is not None and n == length:
+            continue
+        if start is not None and q - start >= 3:
+            # a scatter sum right after it whose first two terms fill one box of the run's
+            # length joins it: they are written into the buffer chunk by chunk
+            stop = q + 1 if node is not None and _scattered_after(node, length) else q
+            runs.append((start, stop))
+            if stop > q:
+                start, length = None, None
+                continue
+        start, length = (q, n) if n is not None else (None, None)
+    return runs
+
+
+def _scattered_after(node, length):
+    """Whether ``node`` is a scatter sum into a new buffer whose first two terms are one
+    ufunc into a box of ``length`` elements (:func:`_one_box`)."""
+    if node.fn is not _SCATTER_SUM or node.kwargs["base"] is not None:
+        return False
+    terms = list(zip(node.args, node.kwargs["indices"], node.kwargs["signs"]))
+    if not _one_box(terms, node.value.shape, node.value.dtype):
+        return False
+    view = np.broadcast_to(np.empty((), node.value.dtype), node.value.shape)
+    return view[terms[0][1]].shape == (length,)
+
+
+def _block_length(node, guards):
+    """The length of ``node``'s 1-d result if it can be a line of a blocked run, else
+    None."""
+    v = node.value
+    if type(v) is not np.ndarray or v.ndim != 1 or v.dtype.kind != "f" or (
+            node.index in guards) or _array_ufunc(node) not in _BLOCKABLE:
+        return None
+    if v.size < 4 * max(1, BLOCK_BYTES // v.itemsize):
+        return None
+    for a in node.args:
+        w = _value(a)
+        if type(w) is np.ndarray and w.ndim and w.shape != v.shape:
+            return None
+        if type(w) is not np.ndarray and type(w) not in (float, int):
+            return None
+    return v.shape[0]
+
+
 def _views_keep_bases(order, reads, last_use):
     """A line that reads a view (``w3[::-1]``, a reshape) reads its base's memory too: the
     base lives, and is no operation's ``out=``, until the view's last use (views of views
@@ -681,11 +831,17 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
         em.unchecked, checked = _deferrable(order, reads, guards, kept)
     runs = find_runs(order, reads, uses, guards, kept + [node.index for node in graph.inputs],
                      em.unchecked)
+    blocks = _blocked_runs(order, guards) if arrays else []
     position = 0
-    for start, period, iterations in runs:
-        body += _lines(em, order, guards, position, start + period)  # (iteration 1 too)
-        body.append(_loop(em, order, guards, start, period, iterations, reads, uses))
-        position = start + iterations * period
+    for start, period, iterations in sorted(runs + [(a, b - a, 0) for a, b in blocks]):
+        if iterations:  # a loop rolled back (scalar steps)
+            body += _lines(em, order, guards, position, start + period)  # (iteration 1 too)
+            body.append(_loop(em, order, guards, start, period, iterations, reads, uses))
+            position = start + iterations * period
+        else:  # a blocked run of elementwise array lines
+            body += _lines(em, order, guards, position, start)
+            body.append(em.block(order, start, start + period))
+            position = start + period
     body += _lines(em, order, guards, position, len(order))
     if em.slots:  # (see Emitter.scratch)
         held = ", ".join(f"_b{k + 1}" for k in range(len(em.slots))) + ","
