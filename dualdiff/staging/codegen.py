@@ -17,6 +17,8 @@ of its result.  On the way from the graph to the source:
 - a large temporary that no later line, output or guard reads is written into a scratch
   array kept between calls (``np.sin(w3, out=_b1)``: see :meth:`Emitter.scratch`), so a
   replay does not pay the system's first touch of new memory for it;
+- a run of exact elementwise lines on 1-d arrays of one length is one loop over chunks that
+  stay in cache (:meth:`Emitter.block`);
 - a long run of repeated steps on Python numbers (an unrolled loop) is written as a ``for``
   loop over its second iteration (:mod:`~dualdiff.staging.rolling`), in which a value that
   only its own iteration reads, once, is written into its reader (:func:`_inline`);
