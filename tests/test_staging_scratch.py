@@ -157,6 +157,7 @@ def small_blocks(monkeypatch):
     """Chunks of 8 float64 (16 float32), so that arrays of a hundred elements are blocked,
     with a shorter last chunk."""
     monkeypatch.setattr(codegen, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(codegen, "BLOCK_MIN_BYTES", 256)
     monkeypatch.setattr(codegen, "SCRATCH_BYTES", 64)
 
 
@@ -179,7 +180,7 @@ def test_a_blocked_run_gives_the_numbers_of_the_whole_arrays(small_blocks, dtype
             identical(again, fn(*(a[::-1].copy() for a in args)))
 
 
-def test_only_exact_one_dimensional_lines_are_blocked(small_blocks):
+def test_only_exact_one_dimensional_lines_are_blocked(small_blocks, monkeypatch):
     x = rng.standard_normal(101)
     src = dd.jit(lambda x: np.sin(x) * x + np.cos(x) * 2.0).source(x)
     assert "elements at a time" not in src  # (sin, cos: NumPy's SIMD loops end arrays apart)
@@ -188,6 +189,8 @@ def test_only_exact_one_dimensional_lines_are_blocked(small_blocks):
     src = dd.jit(lambda x: ((x * x + 1.0) * x - x) / 3.0).source(x)
     assert "elements at a time" in src
     identical(dd.jit(lambda x: ((x * x + 1.0) * x - x) / 3.0)(x), ((x * x + 1.0) * x - x) / 3.0)
+    monkeypatch.setattr(codegen, "BLOCK_MIN_BYTES", 8 * 102)  # (arrays that stay in cache)
+    assert "elements at a time" not in dd.jit(lambda x: ((x * x + 1.0) * x - x) / 3.0).source(x)
 
 
 @settings(max_examples=25, deadline=None)
@@ -196,6 +199,7 @@ def test_random_expressions_blocked_agree_with_eager(expr, seed, n):
     note(expr.text)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(codegen, "BLOCK_BYTES", 64)
+        mp.setattr(codegen, "BLOCK_MIN_BYTES", 256)
         mp.setattr(codegen, "SCRATCH_BYTES", 64)
         r = np.random.default_rng(seed)
         x, v = r.uniform(-3, 3, n), r.standard_normal(n)

@@ -63,6 +63,9 @@ SCRATCH_BYTES = 1 << 16
 #: the bytes of one array's chunk in a blocked run of elementwise lines (see Emitter.block):
 #: a run's chunks stay in the core's cache between its lines
 BLOCK_BYTES = 1 << 19
+#: the smallest array (in bytes) of a blocked run: smaller runs stay in the last-level cache
+#: whole, where chunks only add calls (3·10^5 float64: 30% slower blocked, 10^6: 25% faster)
+BLOCK_MIN_BYTES = 1 << 22
 #: the ufuncs a blocked run may hold: IEEE operations, exact element by element, so that a
 #: chunk's elements are the same bits as the whole array's (NumPy's SIMD transcendental
 #: loops may treat the last elements of an array apart)
@@ -713,8 +716,8 @@ def _inline(rows, names, readers):
 def _blocked_runs(order, guards):
     """``[(start, stop), ...]``: the runs of three or more consecutive lines of ``order``
     that :meth:`Emitter.block` writes as one loop over chunks: each an exact ufunc
-    (:data:`_BLOCKABLE`) with a real 1-d result of one length, at least four chunks long,
-    unguarded, whose array operands all have that shape (numbers and 0-d arrays broadcast).
+    (:data:`_BLOCKABLE`) with a real 1-d result of one length, at least four chunks and
+    :data:`BLOCK_MIN_BYTES` long, unguarded, whose array operands all have that shape (numbers and 0-d arrays broadcast).
     """
     runs, start, length = [], None, None
     for q, node in enumerate(order + [None]):
@@ -752,7 +755,7 @@ def _block_length(node, guards):
     if type(v) is not np.ndarray or v.ndim != 1 or v.dtype.kind != "f" or (
             node.index in guards) or _array_ufunc(node) not in _BLOCKABLE:
         return None
-    if v.size < 4 * max(1, BLOCK_BYTES // v.itemsize):
+    if v.size < 4 * max(1, BLOCK_BYTES // v.itemsize) or v.nbytes < BLOCK_MIN_BYTES:
         return None
     for a in node.args:
         w = _value(a)
