@@ -717,7 +717,8 @@ def _blocked_runs(order, guards):
     """``[(start, stop), ...]``: the runs of three or more consecutive lines of ``order``
     that :meth:`Emitter.block` writes as one loop over chunks: each an exact ufunc
     (:data:`_BLOCKABLE`) with a real 1-d result of one length, at least four chunks and
-    :data:`BLOCK_MIN_BYTES` long, unguarded, whose array operands all have that shape (numbers and 0-d arrays broadcast).
+    :data:`BLOCK_MIN_BYTES` long, unguarded, whose array operands all have that shape
+    (numbers and 0-d arrays broadcast).
     """
     runs, start, length = [], None, None
     for q, node in enumerate(order + [None]):
