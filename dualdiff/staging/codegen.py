@@ -57,6 +57,7 @@ _INFIX = {
 }
 _PREFIX = {operator.neg: "-", operator.pos: "+", operator.invert: "~"}
 _SCALARS = (float, int)
+_SIGNED = {"+": "np.add", "-": "np.subtract"}  # the ufunc of a scattered term's sign
 #: the smallest array (in bytes) written into a scratch array kept between calls (see
 #: Emitter.scratch); smaller ones come from the allocator's free lists, at no system cost
 SCRATCH_BYTES = 1 << 16
@@ -201,19 +202,17 @@ class Emitter:
             rows = self.buffer(name, shape, dtype, kwargs["indices"][0]) if base is None \
                 else [f"{name} = {self.hoist(base)}.copy()"]
             terms = list(zip(args, kwargs["indices"], kwargs["signs"]))
-            written = base is not None  # (then every term is added)
-            if not written and _one_box(terms, shape, dtype):
+            if base is not None:  # every term is added
+                return "\n    ".join(rows + self.added(name, terms))
+            if _one_box(terms, shape, dtype):
                 # g[I] = a; g[I] += b is a + b written into g[I]: one pass, not a copy too
                 (a, index, _), (b, _, sign) = terms[:2]
-                ufunc = "np.add" if sign == "+" else "np.subtract"
-                rows.append(f"{ufunc}({self.expr(a)}, {self.expr(b)}, "
+                rows.append(f"{_SIGNED[sign]}({self.expr(a)}, {self.expr(b)}, "
                             f"out={name}[{self.expr(index)}])")
-                terms, written = terms[2:], True
-            for term, index, sign in terms:
-                rows.append(f"{name}[{self.expr(index)}] {f'{sign}=' if written else '='} "
-                            f"{self.expr(term)}")
-                written = True
-            return "\n    ".join(rows)
+                return "\n    ".join(rows + self.added(name, terms[2:]))
+            term, index, _ = terms[0]
+            rows.append(f"{name}[{self.expr(index)}] = {self.expr(term)}")
+            return "\n    ".join(rows + self.added(name, terms[1:]))
         if fn is scale and all(type(_value(a)) is float for a in args):
             # scale(p, t) is p * t but where a zero tangent meets an infinite slope: the
             # product is computed inline and the rule consulted only when it is nan (here,
@@ -228,6 +227,12 @@ class Emitter:
             return f"{name} = {self.expr(args[0])}[{self.expr(args[1])}]"
         parts = [self.expr(a) for a in args] + [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
         return f"{name} = {self.callee(node)}({', '.join(parts)})"
+
+    def added(self, name, terms):
+        """The lines that add (or subtract) each ``(term, index, sign)`` into the buffer
+        ``name`` at its index."""
+        return [f"{name}[{self.expr(index)}] {sign}= {self.expr(term)}"
+                for term, index, sign in terms]
 
     def buffer(self, name, shape, dtype, first):
         """The lines that make ``name`` a buffer of zeros into which a first term is written
@@ -280,18 +285,28 @@ class Emitter:
         if position is None or v.nbytes < SCRATCH_BYTES or (
                 self.last_use.get(node.index, self.end) >= self.end):
             return None
-        for slot, i in list(self.holder.items()):
-            if self.last_use.get(i, -1) < position:
-                del self.holder[slot]  # read no more: free for another array
-        key = (v.shape, v.dtype)
-        slot = next((k for k, held in enumerate(self.slots) if held == key and (
-            k not in self.holder) and k not in self.block_slots), None)
-        if slot is None:
-            slot = len(self.slots)
-            self.slots.append(key)
-        self.holder[slot] = node.index
+        slot = self._slot(v.shape, v.dtype, node.index, position, self.holder)
         self.slot_of[node.index] = slot
         return f"_b{slot + 1}"
+
+    def _slot(self, shape, dtype, index, position, holder, chunk=False):
+        """A scratch slot of ``shape`` and ``dtype`` for node ``index`` at ``position``:
+        one that ``holder`` (slot -> the node it holds) holds a value of no more, or a new
+        one.  Slots of whole arrays (:meth:`scratch`, ``holder`` is :attr:`holder`) and of
+        chunks (:meth:`block`, a holder of its own) are never each other's."""
+        for k, i in list(holder.items()):
+            if self.last_use.get(i, -1) < position:
+                del holder[k]  # read no more: free for another value
+        key = (shape, dtype)
+        k = next((k for k, held in enumerate(self.slots) if held == key and k not in holder
+                  and k not in self.holder and (k in self.block_slots) == chunk), None)
+        if k is None:
+            k = len(self.slots)
+            self.slots.append(key)
+            if chunk:
+                self.block_slots.add(k)
+        holder[k] = index
+        return k
 
     def block(self, order, start, stop):
         """The lines ``order[start:stop]`` (a run of :func:`_blocked_runs`) as one loop over
@@ -306,7 +321,8 @@ class Emitter:
         size = max(1, BLOCK_BYTES // nodes[0].value.itemsize)
         rows, chunk, whole = [], {}, set()
         scatter = nodes.pop() if nodes[-1].fn is _SCATTER_SUM else None
-        for node in nodes + ([scatter] if scatter is not None else []):
+        members = nodes + ([scatter] if scatter is not None else [])
+        for node in members:
             self.count += 1
             self.names[node.index] = f"w{self.count}"
             self.fresh.add(node.index)
@@ -329,8 +345,7 @@ class Emitter:
         loop = [f"_e = min(_s + {size}, {length})"]
         inside = {node.index for node in nodes}
         outer = {}  # an array from before the run (traced or constant) -> its chunk's name
-        for node in nodes + ([scatter] if scatter is not None else []):
-            # the operands from before the run: their chunks, once per chunk
+        for node in members:  # the operands from before the run: their chunks, once each
             for a in node.args[:2] if node is scatter else node.args:
                 v = _value(a)
                 key = a.index if type(a) is Tracer else ("c", id(a))
@@ -353,17 +368,7 @@ class Emitter:
                 out = f"{name}[_s:_e]"
                 chunk[node.index] = f"_{name}"
             else:
-                for k, i in list(held.items()):
-                    if self.last_use.get(i, -1) < q:
-                        del held[k]  # read no more in this chunk
-                key = ((size,), node.value.dtype)
-                k = next((k for k, slot in enumerate(self.slots) if slot == key and (
-                    k in self.block_slots) and k not in held and k not in self.holder), None)
-                if k is None:
-                    k = len(self.slots)
-                    self.slots.append(key)
-                    self.block_slots.add(k)
-                held[k] = node.index
+                k = self._slot((size,), node.value.dtype, node.index, q, held, chunk=True)
                 out = f"_b{k + 1}[:_e - _s]"
                 chunk[node.index] = name
             ufunc = _numpy_name(_array_ufunc(node))
@@ -372,10 +377,9 @@ class Emitter:
         if scatter is not None:  # its first two terms into the buffer, chunk by chunk
             name = self.names[scatter.index]
             a, b = (operand(t) for t in scatter.args[:2])
-            ufunc = "np.add" if scatter.kwargs["signs"][1] == "+" else "np.subtract"
-            loop.append(f"{ufunc}({a}, {b}, out=_{name}[_s:_e])")
-            tail = [f"{name}[{self.expr(i)}] {sign}= {self.expr(t)}" for t, i, sign in zip(
-                scatter.args[2:], scatter.kwargs["indices"][2:], scatter.kwargs["signs"][2:])]
+            loop.append(f"{_SIGNED[scatter.kwargs['signs'][1]]}({a}, {b}, out=_{name}[_s:_e])")
+            tail = self.added(name, list(zip(scatter.args, scatter.kwargs["indices"],
+                                             scatter.kwargs["signs"]))[2:])
         rows.append(f"for _s in range(0, {length}, {size}):  # {self.names[nodes[0].index]} "
                     f"... {self.names[nodes[-1].index]}, {size} elements at a time (in cache)")
         rows += [f"    {x}" for x in loop] + tail
@@ -397,9 +401,14 @@ def _one_box(terms, shape, dtype):
     neither)."""
     if len(terms) < 2 or terms[0][1] != terms[1][1]:
         return False
-    box = np.broadcast_to(np.empty((), dtype), shape)[terms[0][1]].shape
+    box = _box(shape, dtype, terms[0][1])
     return all(type(v) is np.ndarray and v.dtype == dtype and v.shape == box
                for v in (_value(terms[0][0]), _value(terms[1][0])))
+
+
+def _box(shape, dtype, index):
+    """The shape of ``buffer[index]`` for a buffer of ``shape`` and ``dtype``."""
+    return np.broadcast_to(np.empty((), dtype), shape)[index].shape
 
 
 def _outside(shape, index):
@@ -743,10 +752,8 @@ def _scattered_after(node, length):
     if node.fn is not _SCATTER_SUM or node.kwargs["base"] is not None:
         return False
     terms = list(zip(node.args, node.kwargs["indices"], node.kwargs["signs"]))
-    if not _one_box(terms, node.value.shape, node.value.dtype):
-        return False
-    view = np.broadcast_to(np.empty((), node.value.dtype), node.value.shape)
-    return view[terms[0][1]].shape == (length,)
+    shape, dtype = node.value.shape, node.value.dtype
+    return _one_box(terms, shape, dtype) and _box(shape, dtype, terms[0][1]) == (length,)
 
 
 def _block_length(node, guards):

@@ -173,9 +173,7 @@ class FusedScatter(Fused):
         signs = node.kwargs.get("signs") or ("+",) * (len(terms) + 1)
         rows = em.buffer(name, node.value.shape, node.value.dtype, first) + [
             f"{run}({', '.join(names)}, out={name}[{em.expr(first)}])  # {text}"]
-        rows += [f"{name}[{em.expr(i)}] {sign}= {em.expr(t)}"
-                 for t, i, sign in zip(terms, indices, signs[1:])]
-        return "\n    ".join(rows)
+        return "\n    ".join(rows + em.added(name, list(zip(terms, indices, signs[1:]))))
 
 
 def _into_scatters(nodes, fused, needed, uses, scatter_sum):
