@@ -265,10 +265,9 @@ def _merge_factors(graph, fn, a, b):
     if type(x) is not Tracer or type(c) is not float or not 1.0 <= abs(c) < math.inf or (
             not _is_op(fn, _MULS)):
         return None
-    node = x
-    if node.kwargs or len(node.args) != 2 or not _is_op(node.fn, _MULS):
+    if x.kwargs or len(x.args) != 2 or not _is_op(x.fn, _MULS):
         return None
-    for y, p in (node.args, node.args[::-1]):
+    for y, p in (x.args, x.args[::-1]):
         if type(p) is float and p >= 2.0 and math.frexp(p)[0] == 0.5 and type(y) is Tracer:
             v = y.value
             if type(v) is float or (type(v) is np.ndarray and v.dtype == np.float64):
