@@ -261,3 +261,21 @@ def test_runs_in_separate_processes_from_the_command_line(tmp_path, capsys):
     text = out.read_text()
     assert "**2 full runs**" in text and "## Runs: load and memory bandwidth" in text
     assert text.count("GB/s |") == 2 and "held in" in text
+
+
+def test_probes_run_and_check_their_numbers(capsys):
+    """benchmarks/probes: the first-call phases add up, and the ratio probe times staged
+    code that agrees with the hand-written references."""
+    from benchmarks.probes import first_call_phases, interleaved_ratios
+
+    phases = first_call_phases.main(calls=1)
+    assert 0 < phases["generate"] <= phases["build"] < phases["first call"]
+    assert phases["find_runs"] < phases["generate"]
+    import dualdiff.staging.codegen as codegen
+
+    assert not hasattr(codegen.find_runs, "__wrapped__") and codegen.find_runs.__module__ == \
+        "dualdiff.staging.rolling"  # the timers are removed again
+    medians = interleaved_ratios.main(rounds=3)
+    assert set(medians) == {"jvp at 1e3", "Jacobian n=50", "scalar gradient"}
+    assert all(math.isfinite(r) and r > 0 for r in medians.values())
+    assert "median" in capsys.readouterr().out

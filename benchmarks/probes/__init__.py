@@ -1,0 +1,1 @@
+"""Small measurements quoted in the benchmark reports (run with ``python -m``)."""
