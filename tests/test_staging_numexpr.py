@@ -28,6 +28,18 @@ def rosen(x):
     return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
+@pytest.fixture(autouse=True)
+def arithmetic(monkeypatch):
+    """Groups of IEEE arithmetic alone fused too (by default they stay NumPy: see
+    ``fusion.ARITHMETIC``): most tests here check the fusion of exactly such groups, bit for
+    bit.  The tests of the default switch it back."""
+    monkeypatch.setattr(fusion, "ARITHMETIC", True)
+
+
+def jvp_of_g(x, v):  # (sin, exp and log1p: groups fused by default)
+    return dd.jvp(lambda x: np.sin(x) * np.exp(-x**2) + np.log1p(x**2), (x,), (v,))
+
+
 def identical(a, b):
     """The same numbers: nan where nan, and the sign of every zero."""
     a, b = np.asarray(a), np.asarray(b)
@@ -341,3 +353,41 @@ def test_columns_strided_views_and_two_scatters():
     assert fused_lines(grad.source(x)) and fused_lines(hvp.source(x, v))
     identical(grad(x), dd.grad(f)(x))
     identical(hvp(x, v), dd.hvp(f, x, v))
+
+
+def test_by_default_arithmetic_alone_stays_numpy_and_transcendental_groups_are_fused(
+        monkeypatch):
+    monkeypatch.setattr(fusion, "ARITHMETIC", False)
+    x, v = rng.uniform(-2, 2, N), rng.standard_normal(N)
+    for fun, args in ((dd.grad(rosen), (x,)), (lambda x, v: dd.hvp(rosen, x, v), (x, v))):
+        fused, plain = dd.jit(fun, numexpr=True), dd.jit(fun)
+        assert fused.source(*args) == plain.source(*args)  # the same code, the same numbers
+        identical(fused(*args), fun(*args))
+    staged = dd.jit(jvp_of_g, numexpr=True)
+    source = staged.source(x, v)
+    expressions = [line.split("#")[1] for line in fused_lines(source) if "#" in line]
+    # each fused expression holds a transcendental function; the rest is NumPy
+    assert expressions and all(re.search(r"(sin|cos|exp|log1p)\(", e) for e in expressions)
+    assert "np.square(" in source or "np.multiply(" in source
+    for a, b in zip(staged(x, v), jvp_of_g(x, v)):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)  # (libm's last bits)
+
+
+def test_a_scattered_sum_whose_first_terms_are_not_fused_is_written_as_without_numexpr(
+        monkeypatch):
+    # _sum_first_terms rewrites g[I] = a; g[I] += b as g[I] = (a + b); when a + b is not fused
+    # after all (arithmetic alone), the sum is undone: one ufunc into the buffer, no copy
+    monkeypatch.setattr(fusion, "ARITHMETIC", False)
+
+    def f(x):  # Rosenbrock's gradient (a scattered sum) beside a transcendental group
+        return dd.grad(rosen)(x), np.sin(x) * np.exp(x)
+
+    x = rng.uniform(-2, 2, N)
+    staged = dd.jit(f, numexpr=True)
+    source = staged.source(x)
+    assert fused_lines(source)
+    assert re.search(r"np\.(add|subtract)\(\w+, \w+, out=\w+\[\(slice\(None, -1, None\),\)\]\)",
+                     source), source
+    (g, y), (g0, y0) = staged(x), f(x)
+    identical(g, g0)
+    np.testing.assert_allclose(y, y0, rtol=1e-15)

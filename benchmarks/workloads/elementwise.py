@@ -11,6 +11,7 @@ import numpy as np
 from benchmarks import native
 from benchmarks.harness import DUALDIFF, PEER, REFERENCE, Case, Entry
 from benchmarks.peers import Systems
+from benchmarks.workloads.rosenbrock import NUMEXPR
 
 SIZES = (10**3, 10**5, 10**6)
 
@@ -46,6 +47,13 @@ def jvp_case(s: Systems, n: int) -> Case:
 
         entries.append(Entry("dd.jit", "dualdiff: dd.jit(dd.jvp)", DUALDIFF, None,
                              make=make_jit))
+        if NUMEXPR and n >= 10**5:  # (smaller arrays are never fused: fusion.MIN_SIZE)
+            def make_numexpr():
+                staged = dd.jit(lambda x, v: dd.jvp(g, (x,), (v,)), numexpr=True)
+                return lambda: staged(x, v)
+
+            entries.append(Entry("dd.jit numexpr", "dualdiff: dd.jit(dd.jvp, numexpr=True)",
+                                 DUALDIFF, None, make=make_numexpr))
     if s.jax is not None:
         jax, jnp = s.jax, s.jnp
         xj, vj = jnp.asarray(x), jnp.asarray(v)

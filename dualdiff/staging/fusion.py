@@ -39,7 +39,10 @@ What is fused, and why the rest is not:
   become one expression, evaluated straight into the zeroed buffer (:class:`FusedScatter`);
 - a group must hold at least two operations (one operation gains nothing from fusion) and
   its result at least :data:`MIN_SIZE` elements: below that numexpr's fixed cost per call
-  (tens of microseconds: threads, blocks) loses to NumPy.
+  (tens of microseconds: threads, blocks) loses to NumPy;
+- and, by default, a transcendental function: a group of IEEE arithmetic alone stays NumPy,
+  whose SIMD loops, scratch arrays and cache-sized chunks are faster (see
+  :data:`ARITHMETIC`, which fuses such groups too).
 
 The intermediates of a group are read by nothing but the next operation of the group (use
 count one: not by a guard, an output or another line), so nothing else needs them in memory.
@@ -68,6 +71,18 @@ from .tracer import Node, Tracer, _value, uniform_number
 #: 15x slower than the NumPy code, at 2**14 1.4 to 1.6x, at 2**15 to 2**17 about even for the
 #: gradient and up to 2.8x faster for the HVP; at 1e6 it depends on the load (see the guide).
 MIN_SIZE = 2**15
+
+#: whether a group of IEEE arithmetic alone (``+ - * /``, ``sqrt``, ``abs``, comparisons,
+#: ``where``: no transcendental function) is fused (read when code is generated).  False:
+#: such a group stays NumPy, whose SIMD loops compute arithmetic faster than numexpr's
+#: virtual machine, and whose code works in scratch arrays and, at 10^6 elements and more,
+#: in cache-sized chunks (``codegen.Emitter.block``): numexpr then has nothing to save.
+#: Measured on two machines (AVX-512 and not) with the Rosenbrock gradient and HVP at 10^5
+#: and 10^6: the NumPy code took 0.4x to 0.95x the time of the fused one (see the staging
+#: guide).  A group that holds ``sin``, ``exp``, ... is fused whole, its arithmetic with it:
+#: there numexpr's threads pay (10^6 elements of ``sin(x) exp(-x^2) + log1p(x^2)``: 0.75x
+#: NumPy's time on two threads, 1.45x on one).
+ARITHMETIC = False
 
 #: the most operations and operands in one numexpr program (it numbers its registers in a
 #: byte); a larger tree is cut into several calls
@@ -106,6 +121,7 @@ _ROUNDED: dict[np.ufunc, str] = {uf: f"{uf.__name__}({{0}})" for uf in (
     np.arcsinh, np.arccosh, np.arctanh, np.exp, np.expm1, np.log, np.log1p, np.log10,
     np.log2)}
 _ROUNDED[np.arctan2] = "arctan2({0}, {1})"
+_ROUNDED_TEMPLATES = frozenset(_ROUNDED.values())
 _TEMPLATES = {**_EXACT, **_COMPARISONS, **_ROUNDED}
 _WHERE = "where({0}, {1}, {2})"
 #: operations cheap enough to compute again in each expression that reads them
@@ -273,7 +289,7 @@ def fuse(nodes, needed, uses, min_size=None):
     from .codegen import _SCATTER_SUM, _array_ufunc
 
     min_size = MIN_SIZE if min_size is None else min_size  # (read now: tests change it)
-    nodes = _sum_first_terms(nodes, needed, uses, min_size, _SCATTER_SUM)
+    nodes, sums = _sum_first_terms(nodes, needed, uses, min_size, _SCATTER_SUM)
     table = {}
     for node in nodes:
         if node.index in needed and node.fn is not None:
@@ -313,10 +329,14 @@ def fuse(nodes, needed, uses, min_size=None):
         v = node.value
         if v.dtype != _F8 or v.size < min_size or size[i][0] < 2:
             continue
+        if not ARITHMETIC and not any(table[m][0] in _ROUNDED_TEMPLATES
+                                      for m in _members(i, table, inner)):
+            continue  # (IEEE arithmetic alone: NumPy's own loops are faster, see ARITHMETIC)
         leaves, keys = [], {}
         text = _render(i, table, inner, leaves, keys)
         covered.update(_members(i, table, inner))
         fused[i] = Node(i, Fused(text), tuple(leaves), {}, "numexpr", v)
+    nodes = _unfused_sums(nodes, sums, fused, needed)
     if not fused:
         return nodes
     # an intermediate leaves the code when every line that read it is now in an expression
@@ -366,7 +386,7 @@ def _sum_first_terms(nodes, needed, uses, min_size, scatter_sum):
     positions, rewritten as ``g[I] = a + b; ...``: the same addition, now a line that the
     trees of ``a`` and ``b`` can join (one numexpr call instead of two, and no pass that
     copies ``a``)."""
-    out = list(nodes)
+    out, sums = list(nodes), {}
     fresh = max(node.index for node in nodes) + 1
     for node in nodes:
         if node.fn is not scatter_sum or node.index not in needed or (
@@ -391,4 +411,19 @@ def _sum_first_terms(nodes, needed, uses, min_size, scatter_sum):
             node.index, scatter_sum, (total, *rest),
             {**node.kwargs, "indices": (i, *others), "signs": ("+", *signs[2:])}, node.name,
             node.value)
-    return out
+        sums[total.index] = node
+    return out, sums
+
+
+def _unfused_sums(nodes, sums, fused, needed):
+    """``nodes`` with each scattered sum rewritten by :func:`_sum_first_terms` whose new first
+    term ``a + b`` is not fused (too short, or IEEE arithmetic alone) as it was: the code
+    generator writes ``a + b`` straight into the buffer itself (one ufunc with ``out=``), where
+    the rewritten sum would add into a temporary and copy it over."""
+    undone = {i: node for i, node in sums.items() if i not in fused}
+    if not undone:
+        return nodes
+    for i in undone:
+        needed.discard(i)
+    by_index = {node.index: node for node in undone.values()}
+    return [by_index.get(node.index, node) for node in nodes if node.index not in undone]
