@@ -937,7 +937,18 @@ def _live(nodes, roots):
         if not count[i]:
             continue
         node = nodes[i]
-        deps = reads[i] = _reads(node)
+        if node.kwargs:
+            deps = _reads(node)
+        else:  # (_reads written out for the common case: the hot loop of a long trace)
+            deps = []
+            for a in node.args:
+                t = type(a)
+                if t is Tracer:
+                    deps.append(a.index)
+                elif t is tuple or t is list or t is dict:
+                    deps = _reads(node)
+                    break
+        reads[i] = deps
         for d in deps:
             count[d] += 1
         if not arrays and type(node.value) is np.ndarray and node.fn is not None:
@@ -967,13 +978,15 @@ _NAN_KEEPING_NAMES = {"add", "subtract", "multiply", "divide", "negative", "sin"
                       "arctan", "arcsin", "arccos", "arcsinh"}
 
 
-def _keeps_nan(node):
-    fn = node.fn
+def _keeps_nan(fn):
+    """Whether ``fn`` on floats is nan when an operand is nan (see :data:`_NAN_KEEPING`)."""
     if isinstance(fn, Elementwise):
-        if fn.name not in _NAN_KEEPING_NAMES:
-            return False
-    elif fn not in _NAN_KEEPING:
-        return False
+        return fn.name in _NAN_KEEPING_NAMES
+    return fn in _NAN_KEEPING
+
+
+def _on_floats(node):
+    """Whether ``node`` computes a float from floats and ints alone (no keywords)."""
     if type(node.value) is not float or node.kwargs:
         return False
     for a in node.args:
@@ -1000,14 +1013,20 @@ def _deferrable(order, reads, guards, outputs):
     """
     unsafe = set()  # nodes a nan in which may not reach the outputs (as a nan)
     unchecked = set()
+    keeps = {}  # id of a node's function -> _keeps_nan (the nodes keep the functions alive)
     for node in reversed(order):  # a node's readers come after it: they are decided first
         i = node.index
-        safe = i not in unsafe and i not in guards and type(node.value) is float
-        if safe and node.fn is scale and type(_value(node.args[0])) is float and type(
-                _value(node.args[1])) is float:
-            unchecked.add(i)
-        if not (safe and _keeps_nan(node)):
-            unsafe.update(reads[i])
+        if i not in unsafe and i not in guards and type(node.value) is float:
+            fn = node.fn
+            if fn is scale and type(_value(node.args[0])) is float and type(
+                    _value(node.args[1])) is float:
+                unchecked.add(i)
+            keep = keeps.get(id(fn))
+            if keep is None:
+                keep = keeps[id(fn)] = _keeps_nan(fn)
+            if keep and _on_floats(node):
+                continue
+        unsafe.update(reads[i])
     if not unchecked:
         return set(), []
     tainted = set(unchecked)

@@ -262,10 +262,13 @@ def _merge_factors(graph, fn, a, b):
     come from the rules (``2 * x`` of a square's partial, times the constant of the sum).
     """
     x, c = (a, b) if type(b) is float else (b, a)
-    if type(x) is not Tracer or type(c) is not float or not 1.0 <= abs(c) < math.inf or (
-            not _is_op(fn, _MULS)):
+    if type(x) is not Tracer or type(c) is not float:
         return None
-    if x.kwargs or len(x.args) != 2 or not _is_op(x.fn, _MULS):
+    xa = x.args
+    if len(xa) != 2 or (type(xa[0]) is not float and type(xa[1]) is not float):
+        return None  # (no constant factor to merge: the common case, so decided first)
+    if not 1.0 <= abs(c) < math.inf or not _is_op(fn, _MULS) or x.kwargs or not _is_op(
+            x.fn, _MULS):
         return None
     for y, p in (x.args, x.args[::-1]):
         if type(p) is float and p >= 2.0 and math.frexp(p)[0] == 0.5 and type(y) is Tracer:
@@ -437,8 +440,8 @@ def _operand_key(a):
     t = type(a)
     if t is Tracer:
         return a.index
-    if t is float:
-        return ("float", a.hex()) if a == a else ("float", "nan")
+    if t is float:  # (a zero by its sign, every nan as one)
+        return ("float", a) if a != 0 and a == a else ("float", a.hex() if a == a else "nan")
     if t in (int, bool, complex, str, type(None), type(Ellipsis)):
         return (t.__name__, repr(a))
     if t is slice:
