@@ -937,18 +937,7 @@ def _live(nodes, roots):
         if not count[i]:
             continue
         node = nodes[i]
-        if node.kwargs:
-            deps = _reads(node)
-        else:  # (_reads written out for the common case: the hot loop of a long trace)
-            deps = []
-            for a in node.args:
-                t = type(a)
-                if t is Tracer:
-                    deps.append(a.index)
-                elif t is tuple or t is list or t is dict:
-                    deps = _reads(node)
-                    break
-        reads[i] = deps
+        deps = reads[i] = _reads(node)
         for d in deps:
             count[d] += 1
         if not arrays and type(node.value) is np.ndarray and node.fn is not None:
