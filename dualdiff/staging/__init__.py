@@ -61,12 +61,13 @@ def jit(fun: F | None = None, static_argnums: int | Sequence[int] = (), *,
         Traces kept per signature (one per path through the function's branches).
     numexpr : bool
         Fuse each chain of elementwise float64 array operations (at least two, on at least
-        2**15 elements) into one multithreaded call of a compiled ``numexpr`` expression
-        (needs ``pip install "exactdual[numexpr]"``).  ``+ - * /``, ``sqrt``, ``abs``,
-        ``where`` and comparisons give the same numbers as NumPy bit for bit; numexpr's
-        ``sin``, ``exp``, ``log``, ``tanh``, ... are the C library's, which may round the
-        last bit differently from NumPy's.  float32, integer and complex arrays, small
-        arrays and everything else stay NumPy (see :mod:`dualdiff.staging.fusion`).
+        2**15 elements) that holds a transcendental function into one multithreaded call of
+        a compiled ``numexpr`` expression (needs ``pip install "exactdual[numexpr]"``).
+        numexpr's ``sin``, ``exp``, ``log``, ``tanh``, ... are the C library's, which may
+        round the last bit differently from NumPy's; its ``+ - * /``, ``sqrt``, ``abs``,
+        ``where`` and comparisons give NumPy's numbers bit for bit.  Chains of that
+        arithmetic alone, float32, integer and complex arrays, small arrays and everything
+        else stay NumPy (see :mod:`dualdiff.staging.fusion` and its ``ARITHMETIC``).
 
     Returns
     -------
