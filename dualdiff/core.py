@@ -181,7 +181,9 @@ def scale(p, t):
     """``p * t``, except that a zero tangent stays exactly zero where ``p`` is infinite.
 
     An infinite slope (``sqrt`` at 0) times a direction that does not move is 0, not nan;
-    this is checked per element, so each direction of a batch keeps its own value.
+    this is decided per element (``0`` where ``t == 0`` and the product is nan, the product
+    everywhere else), so each element and each direction of a batch keeps its own value.
+    Arrays pay one reduction to find whether any element is nan, and the selection only then.
     """
     if type(p) is float and math.isfinite(p):
         return p * t
@@ -190,12 +192,13 @@ def scale(p, t):
     r = p * t
     if type(r) is np.ndarray:
         if r.dtype.kind in "fc" and math.isnan(abs(np.add.reduce(r, axis=None))):
-            return np.where(np.asarray(t) == 0, 0.0, r)
+            # (a nan sum: some element is nan, or +inf and -inf met; only nan elements change)
+            return np.where((np.asarray(t) == 0) & np.isnan(r), 0.0, r)
         return r
     if type(r) in TRACERS:
         return TRACERS[type(r)](scale, p, t)
     if is_duck_array(r):  # lazy: no look at the values, the selection is part of the graph
-        return np.where(t == 0, 0.0, r)
+        return np.where((t == 0) & (r != r), 0.0, r)
     if type(r) not in WRAPPERS and r != r and t == 0:
         return 0.0
     return r

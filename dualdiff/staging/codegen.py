@@ -213,6 +213,13 @@ class Emitter:
             term, index, _ = terms[0]
             rows.append(f"{name}[{self.expr(index)}] = {self.expr(term)}")
             return "\n    ".join(rows + self.added(name, terms[1:]))
+        if fn is scale and node.index in self.unchecked and type(node.value) is np.ndarray:
+            # (see _deferrable: the product, its nan check at the outputs; a new array, as
+            # scale's own result is in the careful code)
+            self.fresh.add(node.index)
+            p, t = (self.expr(a) for a in args)
+            self.checks[f"{name} = {p} * {t}"] = f"{name} = {self.hoist(scale, 'scale')}({p}, {t})"
+            return f"{name} = {p} * {t}"
         if fn is scale and all(type(_value(a)) is float for a in args):
             # scale(p, t) is p * t but where a zero tangent meets an infinite slope: the
             # product is computed inline and the rule consulted only when it is nan (here,
@@ -227,6 +234,15 @@ class Emitter:
             return f"{name} = {self.expr(args[0])}[{self.expr(args[1])}]"
         parts = [self.expr(a) for a in args] + [f"{k}={self.expr(v)}" for k, v in kwargs.items()]
         return f"{name} = {self.callee(node)}({', '.join(parts)})"
+
+    def has_nan(self, node):
+        """The test that the value of ``node`` (a float or a real float array) holds a nan:
+        ``w != w``, or of an array's sum (nan also where ``+inf`` and ``-inf`` meet: then
+        the careful code runs for nothing, and gives the same numbers)."""
+        name = self.names[node.index]
+        if type(node.value) is float:
+            return f"{name} != {name}"
+        return f"math.isnan(np.add.reduce({name}, axis=None))"
 
     def added(self, name, terms):
         """The lines that add (or subtract) each ``(term, index, sign)`` into the buffer
@@ -840,7 +856,7 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
     if arrays:
         _views_keep_bases(order, reads, em.last_use)
     checked = []
-    if checks == "deferred" and not arrays:  # (programs on Python numbers: see _deferrable)
+    if checks == "deferred":
         em.unchecked, checked = _deferrable(order, reads, guards, kept)
     runs = find_runs(order, reads, uses, guards, kept + [node.index for node in graph.inputs],
                      em.unchecked)
@@ -872,7 +888,7 @@ def generate(graph, outputs, name="staged", checks="deferred", numexpr=False):
     if checked:
         em.namespace["careful"] = _Careful(_with_checks(source(body, plain=True), em.checks),
                                            em.namespace, name)
-        test = " or ".join(f"{em.names[i]} != {em.names[i]}" for i in checked)
+        test = " or ".join(em.has_nan(graph.nodes[i]) for i in checked)
         body.append(f"if {test}:  # a nan: maybe a 0 * inf product, which scale() makes 0\n"
                     f"        return careful({', '.join(params)})  # (every check inline)")
     return source(body), em.namespace
@@ -974,46 +990,52 @@ def _keeps_nan(fn):
     return fn in _NAN_KEEPING
 
 
-def _on_floats(node):
-    """Whether ``node`` computes a float from floats and ints alone (no keywords)."""
-    if type(node.value) is not float or node.kwargs:
+def _real(v):
+    """Whether ``v`` is a float or an array of real floats (see :func:`_deferrable`)."""
+    return type(v) is float or (type(v) is np.ndarray and v.dtype.kind == "f")
+
+
+def _on_reals(node):
+    """Whether ``node`` computes a float or a real float array from such values and ints
+    alone (no keywords)."""
+    if node.kwargs or not _real(node.value):
         return False
     for a in node.args:
         if type(a) is Tracer:
             a = a.value
-        if type(a) is not float and type(a) is not int:
+        if not _real(a) and type(a) is not int:
             return False
     return True
 
 
 def _deferrable(order, reads, guards, outputs):
-    """``(unchecked, checked)``: the float ``scale`` nodes whose nan check can wait for the
+    """``(unchecked, checked)``: the ``scale`` nodes whose nan check can wait for the
     outputs, and the outputs to check.
 
-    ``scale(p, t)`` is ``p * t`` but ``0`` where ``t == 0`` meets an infinite ``p``; the
-    product differs from it only by being nan.  Where that nan can only flow into float
-    operations that keep a nan (``+ - * /``, ``sin``, ...: :data:`_NAN_KEEPING`) and so into
-    an output (never into a guard, a comparison, an array, ``max``, ``**``), the product is
-    computed unchecked: an output that is nan then means a replay with every check inline
-    (:class:`_Careful`), which gives the exact numbers; no nan means no ``scale`` was needed.
-    A loop then pays one check per output instead of one per product.  Only programs on
-    Python numbers are treated so (on arrays the check is one reduction per product, and
-    the products are few).
+    ``scale(p, t)`` is ``p * t`` but ``0`` where ``t == 0`` meets an infinite ``p``: the
+    product differs from it only where it is nan (element by element, on arrays).  Where
+    that nan can only flow into operations that keep a nan (``+ - * /``, ``sin``, ...:
+    :data:`_NAN_KEEPING`, on floats and real float arrays: elementwise, so a nan element
+    makes every element it reaches nan) and so into an output (never into a guard, a
+    comparison, a reduction, an index, ``max``, ``**``), the product is computed
+    unchecked: an output that holds a nan then means a replay with every check inline
+    (:class:`_Careful`), which gives the exact numbers; no nan means no ``scale`` was
+    needed.  A loop then pays one check per output instead of one per product, array code
+    one reduction per checked output instead of a call and a reduction per product.
     """
     unsafe = set()  # nodes a nan in which may not reach the outputs (as a nan)
     unchecked = set()
     keeps = {}  # id of a node's function -> _keeps_nan (the nodes keep the functions alive)
     for node in reversed(order):  # a node's readers come after it: they are decided first
         i = node.index
-        if i not in unsafe and i not in guards and type(node.value) is float:
+        if i not in unsafe and i not in guards and _real(node.value):
             fn = node.fn
-            if fn is scale and type(_value(node.args[0])) is float and type(
-                    _value(node.args[1])) is float:
+            if fn is scale and _on_reals(node):
                 unchecked.add(i)
             keep = keeps.get(id(fn))
             if keep is None:
                 keep = keeps[id(fn)] = _keeps_nan(fn)
-            if keep and _on_floats(node):
+            if keep and _on_reals(node):
                 continue
         unsafe.update(reads[i])
     if not unchecked:

@@ -30,9 +30,9 @@ What is fused, and why the rest is not:
   the code after it;
 - other powers stay NumPy (numexpr rewrites ``x**3`` as ``x*x*x`` and ``x**1.5`` as
   ``x*sqrt(x)``: other roundings, and ``nan`` for ``(-inf)**1.5``), and so do
-  ``core.scale`` nodes (``p * t`` but 0 where ``t == 0``, applied only when the *whole*
-  product holds a nan: the selection depends on every element, which a per-element
-  ``where`` cannot reproduce to the sign of a zero);
+  ``core.scale`` nodes (``p * t`` but 0 where ``t == 0`` meets a nan product: a product
+  and a check for a nan, which the code generator may defer to the outputs, see
+  ``codegen._deferrable``);
 - a single arithmetic operation on leaves (``2.0 * x``) that several groups read is computed
   again in each rather than stored (an addition per element costs less than a new array);
 - the first two terms of a scattered sum (``codegen._SCATTER_SUM``) on the same positions
