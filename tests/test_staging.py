@@ -192,6 +192,37 @@ def test_variants_are_cached_and_the_oldest_evicted():
     assert staged.variants == 2
 
 
+def test_the_inline_dispatcher_of_arrays_checks_type_shape_and_dtype():
+    # after a trace for positional arrays, the public function checks each argument's type,
+    # shape and dtype inline and calls that trace; anything else takes the general path
+    def f(x, y):
+        return dd.sum(x * y) + x[0]
+
+    staged = dd.jit(f)
+    x, y = np.arange(3.0), np.array([1.0, -2.0, 0.5])
+    assert staged(x, y) == f(x, y)
+    assert "_ndarray" in staged.__code__.co_names  # (the dispatcher now)
+    general, namespace = [], staged.staged._ns
+    call = namespace["_call"]
+    namespace["_call"] = lambda args, kwargs: general.append(args) or call(args, kwargs)
+    for args in ((x, y), (x[::-1], y), (x + 1.0, y * 3.0)):  # the same signature: no trace
+        assert staged(*args) == f(*args)
+    assert staged.variants == 1 and not general
+
+    class Sub(np.ndarray):
+        pass
+
+    with pytest.raises(TypeError, match="type Sub"):  # (not taken for an ndarray)
+        staged(x.view(Sub), y)
+    others = [(x.astype(np.float32), y), (np.arange(4.0), np.ones(4)),
+              (x, [1.0, -2.0, 0.5]), (x, y.astype(complex)), (np.array([2.0]), np.array([3.0]))]
+    for args in others:
+        got, want = staged(*args), f(*args)
+        assert np.asarray(got).dtype == np.asarray(want).dtype and got == want, args
+    assert len(general) == len(others) + 1  # (each took the general path)
+    assert staged(x, y) == f(x, y)  # the first signature again (the general path finds it)
+
+
 def test_changed_globals_and_closures_are_seen():
     scale = [2.0]
 

@@ -134,7 +134,6 @@ class Staged:
         self.max_variants = max_variants
         self._public = None
         self._cache = {}
-        self._floats = {}  # the same lists, for signatures of Python floats only
         self._free = _FreeValues.of(fun)
 
     @property
@@ -146,9 +145,10 @@ class Staged:
         """The staged function users call: a plain function (the cheapest thing to call) with
         ``.source``, ``.variants`` and ``.__wrapped__``.
 
-        Its code is generated too: once a signature of Python floats has a trace, the code is
-        replaced by a dispatcher for that arity that checks the argument types inline and calls
-        the newest trace directly (scalar code is where the cost of a call is the cost).
+        Its code is generated too: once a signature of positional Python floats and arrays
+        has a trace, the code is replaced by a dispatcher for it that checks the argument
+        types, shapes and dtypes inline and calls the newest trace directly (scalar code and
+        small arrays are where the cost of a call is the cost).
         """
         self._ns = ns = {"_call": self._call, "_fun": self.fun, "_run": _no_trace,
                          "_free": self._free, "_current": _current, "_Retrace": Retrace,
@@ -161,7 +161,6 @@ class Staged:
         staged.variants = 0
         staged.staged = self
         self._public = staged
-        self._arity = None
         return staged
 
     def _free_checks(self, ns):
@@ -182,13 +181,24 @@ class Staged:
         ns["_MISSING"] = _MISSING
         return out
 
-    def _dispatch_floats(self, n, variant):
-        """Point the public function's fast path at ``variant``, a trace for ``n`` floats."""
+    def _dispatch(self, key, variant):
+        """Point the public function's fast path at ``variant``, a trace for ``key``: the
+        signature of positional Python floats and arrays alone (no pytree, no static or
+        keyword argument), checked inline (type, shape, dtype) before the trace is called."""
         ns = self._ns
-        ns["_run"], ns["_free"] = variant.run, self._free
+        ns["_run"], ns["_free"], ns["_ndarray"] = variant.run, self._free, np.ndarray
+        n = len(key)
         xs = [f"x{i + 1}" for i in range(n)]
         unpack = f"{', '.join(xs)}{',' if n == 1 else ''} = args"
-        checks = [f"type({x}) is float" for x in xs] + self._free_checks(ns)
+        checks = []
+        for k, (x, sig) in enumerate(zip(xs, key)):
+            if sig is float:
+                checks.append(f"type({x}) is float")
+            else:  # (a builtin dtype is one object: another one takes the general path)
+                ns[f"_dtype{k}"] = np.dtype(sig[1])
+                checks.append(f"type({x}) is _ndarray and {x}.shape == {sig[0]!r} and "
+                              f"{x}.dtype is _dtype{k}")
+        checks += self._free_checks(ns)
         source = (
             "def staged(*args, **kwargs):\n"
             f"    if not kwargs and len(args) == {n} and not _current:\n"
@@ -204,7 +214,6 @@ class Staged:
         scratch = dict(ns)
         exec(compile(source, "<dd.jit dispatch>", "exec"), scratch)
         self._public.__code__ = scratch["staged"].__code__
-        self._arity = n
 
 
     def _call(self, args, kwargs):
@@ -217,7 +226,6 @@ class Staged:
             return self.fun(*args, **kwargs)  # inside another trace: inline
         if self._free is not None and not self._free.unchanged():
             self._cache.clear()
-            self._floats.clear()
             self._free = _FreeValues.of(self.fun)
             self._ns["_run"], self._ns["_free"] = _no_trace, self._free
             self._public.variants = 0
@@ -239,9 +247,8 @@ class Staged:
             del variants[0]  # the oldest
         if self._public is not None:
             self._public.variants = self.variants
-        if all(k is float for k in key):
-            self._floats[len(key)] = variants
-            self._dispatch_floats(len(key), variants[-1])
+        if _positional(key) and not self.static_argnums:
+            self._dispatch(key, variants[-1])
 
     def source(self, *args, **kwargs):
         """The generated code of the trace for these arguments (a new trace if need be)."""
@@ -320,6 +327,14 @@ class Staged:
                 raise TypeError("keyword arguments of a jitted function are static: they must "
                                 "be hashable") from None
         return tuple(sig)
+
+
+def _positional(key):
+    """Whether the signature ``key`` is of positional Python floats and arrays alone (each
+    argument one entry: a float, or ``(shape, dtype)``; see :meth:`Staged._signature`)."""
+    return bool(key) and all(k is float or (
+        type(k) is tuple and len(k) == 2 and type(k[0]) is tuple and type(k[1]) is str)
+        for k in key)
 
 
 def _no_trace(*args):
