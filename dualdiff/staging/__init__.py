@@ -12,8 +12,10 @@ whose guard fails raises internally and the function is traced again for the new
 beside the others (at most ``max_variants`` per signature, the oldest evicted).  A replay is
 therefore never silently stale.  What staging assumes, as JAX's ``jit`` does: ``fun`` is pure
 (no Python state kept between calls, randomness through its arguments, no in-place mutation of
-the arrays it closes over).  Globals and closed-over variables that ``fun`` reads directly are
-checked on every call (a rebound name, or a changed number, means a new trace).
+the arrays it closes over).  What ``fun`` reads from outside its arguments (globals,
+closed-over variables, attributes, found by walking its code and the functions it reaches:
+:mod:`~dualdiff.staging.free`) is checked on every call, a changed value meaning a new
+trace; a function that changes such state while traced is a ``TypeError``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import functools
 import gc
 import numbers
-import types
 from collections.abc import Callable, Sequence
 from typing import overload
 
@@ -31,6 +32,7 @@ from ..core import WRAPPERS
 from ..primitive import MATH_ERRORS
 from ..typing import F
 from .codegen import Retrace, build
+from .free import FreeValues, random_states
 from .fusion import load as load_numexpr
 from .tracer import Graph, Tracer, TracingError, _current
 
@@ -134,7 +136,7 @@ class Staged:
         self.max_variants = max_variants
         self._public = None
         self._cache = {}
-        self._free = _FreeValues.of(fun)
+        self._free = None  # what fun reads from outside, as of its newest trace
 
     @property
     def variants(self):
@@ -150,9 +152,10 @@ class Staged:
         types, shapes and dtypes inline and calls the newest trace directly (scalar code and
         small arrays are where the cost of a call is the cost).
         """
-        self._ns = ns = {"_call": self._call, "_fun": self.fun, "_run": _no_trace,
-                         "_free": self._free, "_current": _current, "_Retrace": Retrace,
-                         "_MATH_ERRORS": MATH_ERRORS}
+        # (the namespace is dualdiff's, so free.FreeValues does not walk it as user code)
+        self._ns = ns = {"__name__": __name__, "_call": self._call, "_fun": self.fun,
+                         "_run": _no_trace, "_free": self._free, "_current": _current,
+                         "_Retrace": Retrace, "_MATH_ERRORS": MATH_ERRORS}
         exec(compile("def staged(*args, **kwargs):\n    return _call(args, kwargs)\n",
                      "<dd.jit dispatch>", "exec"), ns)
         staged = ns.pop("staged")
@@ -162,24 +165,6 @@ class Staged:
         staged.staged = self
         self._public = staged
         return staged
-
-    def _free_checks(self, ns):
-        """The free-value checks of :class:`_FreeValues`, written inline (identity tests)."""
-        free = self._free
-        if free is None:
-            return []
-        if any(seen is _MISSING for _, seen in free.cells):
-            return ["_free.unchanged()"]
-        out = []
-        for k, (cell, seen) in enumerate(free.cells):
-            ns[f"_cell{k}"], ns[f"_seen{k}"] = cell, seen
-            out.append(f"_cell{k}.cell_contents is _seen{k}")
-        ns["_globals"] = free.globals
-        for k, (name, seen) in enumerate(free.names):
-            ns[f"_gseen{k}"] = seen
-            out.append(f"_globals.get({name!r}, _MISSING) is _gseen{k}")
-        ns["_MISSING"] = _MISSING
-        return out
 
     def _dispatch(self, key, variant):
         """Point the public function's fast path at ``variant``, a trace for ``key``: the
@@ -198,7 +183,8 @@ class Staged:
                 ns[f"_dtype{k}"] = np.dtype(sig[1])
                 checks.append(f"type({x}) is _ndarray and {x}.shape == {sig[0]!r} and "
                               f"{x}.dtype is _dtype{k}")
-        checks += self._free_checks(ns)
+        if self._free is not None:
+            checks += self._free.inline(ns)
         source = (
             "def staged(*args, **kwargs):\n"
             f"    if not kwargs and len(args) == {n} and not _current:\n"
@@ -224,11 +210,7 @@ class Staged:
             return self.fun(*args, **kwargs)  # wrappers in the arguments: run eagerly
         if _current:
             return self.fun(*args, **kwargs)  # inside another trace: inline
-        if self._free is not None and not self._free.unchanged():
-            self._cache.clear()
-            self._free = _FreeValues.of(self.fun)
-            self._ns["_run"], self._ns["_free"] = _no_trace, self._free
-            self._public.variants = 0
+        self._forget_if_changed()
         variants = self._cache.get(key)
         if variants:
             for variant in reversed(variants):
@@ -239,6 +221,17 @@ class Staged:
                 except MATH_ERRORS:
                     return self.fun(*args, **kwargs)  # math refused a value: NumPy's rules
         return self._new_variant(key, args, kwargs)[1]
+
+    def _forget_if_changed(self):
+        """Drop every trace if a value that ``fun`` reads from outside has changed."""
+        if self._free is not None and not self._free.unchanged():
+            self._forget()
+
+    def _forget(self):
+        self._cache.clear()
+        self._free = None
+        self._ns["_run"], self._ns["_free"] = _no_trace, None
+        self._public.variants = 0
 
     def _keep(self, key, variant):
         variants = self._cache.setdefault(key, [])
@@ -254,6 +247,7 @@ class Staged:
         """The generated code of the trace for these arguments (a new trace if need be)."""
         leaves = []
         key = self._signature(args, kwargs, leaves)
+        self._forget_if_changed()
         for variant in reversed(self._cache.get(key, ())):
             try:
                 variant.run(*leaves)
@@ -274,7 +268,24 @@ class Staged:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            variant, result = self._trace(args, kwargs)
+            for _attempt in range(2):
+                # what fun reads from outside, as it is before this trace (the checks of
+                # the variants already cached have just passed, so it is theirs too)
+                self._free = FreeValues.of(self.fun)
+                drawn = random_states(self._free)
+                variant, result = self._trace(args, kwargs)
+                changed = (self._free.changes() if self._free is not None else []) + drawn()
+                if not changed:
+                    break
+                # once more, for a function that sets up a global on its first call; the
+                # traces cached before may have read what it changed
+                self._forget()
+            else:
+                raise TracingError(
+                    f"dd.jit: the function changed {', '.join(changed)} while it was "
+                    "traced (twice), which a replay would not do: "
+                    "staging needs a pure function (pass state and random numbers in as "
+                    "arguments, return the new state)")
             self._keep(key, variant)
         finally:
             if collecting:
@@ -432,45 +443,3 @@ def _quiet(run):
             return run(*leaves)
 
     return quiet
-
-
-class _FreeValues:
-    """What ``fun`` reads from outside (closure cells, the globals it names that are not
-    modules, functions or classes), and the objects they held when it was traced: a rebound
-    name (a new number is a new object) means a new trace.  Identity only, so the check costs
-    a few comparisons per call; an array changed in place is not seen (documented).
-    """
-
-    __slots__ = ("cells", "names", "globals")
-
-    @classmethod
-    def of(cls, fun):
-        code = getattr(fun, "__code__", None)
-        if code is None:
-            return None
-        self = cls()
-        self.cells = [(c, _cell(c)) for c in getattr(fun, "__closure__", None) or ()]
-        g = self.globals = getattr(fun, "__globals__", {})
-        self.names = [(n, g[n]) for n in code.co_names if n in g and not isinstance(
-            g[n], (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type))]
-        return self if (self.cells or self.names) else None
-
-    def unchanged(self):
-        for c, seen in self.cells:
-            if _cell(c) is not seen:
-                return False
-        g = self.globals
-        for n, seen in self.names:
-            if g.get(n, _MISSING) is not seen:
-                return False
-        return True
-
-
-_MISSING = object()
-
-
-def _cell(c):
-    try:
-        return c.cell_contents
-    except ValueError:  # an empty cell
-        return _MISSING
