@@ -35,6 +35,11 @@ DISPATCH: set[type] = set()
 #: values (``scale``) is recorded as one opaque call, replayed on the values of each call.
 TRACERS: dict[type, Callable[..., object]] = {}
 
+#: the staging graphs being traced, innermost last (dualdiff.staging.tracer pushes and pops
+#: them): a primitive on plain arguments whose parameters hold a tracer (an index computed
+#: from traced values) is recorded in the innermost one.
+STAGING: list = []
+
 
 def register_wrapper(cls):
     WRAPPERS.add(cls)

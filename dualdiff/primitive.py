@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from .core import DISPATCH, TRACERS, bind, expand, fit, ndim, scale, shape, zeros
+from .core import DISPATCH, STAGING, TRACERS, bind, expand, fit, ndim, scale, shape, zeros
 from .registry import lookup
 from .typing import ArrayLike, Value
 
@@ -61,10 +61,23 @@ class Primitive:
         for a in args:
             if type(a) in DISPATCH:
                 return bind(self, args, params)
+        if STAGING and params and _holds_tracer(params):
+            # a constant indexed by traced positions (the adjoint of a sort): recorded, so
+            # that the replay computes the positions instead of guarding on them
+            return STAGING[-1].record(self, args, params, self.name)
         return self.impl(*args, **params)
 
     def __repr__(self):
         return f"<primitive {self.name}>"
+
+
+def _holds_tracer(params):
+    """Whether a parameter (or an item of a tuple or list parameter) is a staging tracer."""
+    for v in params.values():
+        if type(v) in TRACERS or (type(v) in (tuple, list) and any(
+                type(u) in TRACERS for u in v)):
+            return True
+    return False
 
 
 class Piecewise(Primitive):

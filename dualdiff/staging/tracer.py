@@ -22,7 +22,7 @@ import operator
 
 import numpy as np
 
-from ..core import DISPATCH, TRACERS, WRAPPERS, scale
+from ..core import DISPATCH, STAGING, TRACERS, WRAPPERS, scale
 from ..primitive import MATH_ERRORS, Elementwise, Primitive
 
 #: NumPy functions whose result depends only on shapes and dtypes (part of a trace's
@@ -32,7 +32,7 @@ STATIC_FUNCTIONS = {
     np.may_share_memory, np.shares_memory, np.min_scalar_type, np.can_cast,
 }
 
-_current: list[Graph] = []  # the graphs being traced (innermost last)
+_current: list[Graph] = STAGING  # the graphs being traced (innermost last)
 
 
 class TracingError(TypeError):
