@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import dualdiff as dd
+from dualdiff.core import strip
 
 rng = np.random.default_rng(20)
 V = rng.permutation(7).astype(float) + rng.uniform(0, 0.5, 7)   # distinct entries
@@ -186,6 +187,24 @@ def test_argsort_argmax_argmin_argpartition_are_plain_integers():
         assert not isinstance(r, dd.Dual)
         assert np.asarray(r).dtype.kind == "i"
         np.testing.assert_array_equal(r, fn(V, *args))
+
+
+def test_indices_bins_and_tests_of_values_are_plain():
+    d = dd.Dual(V, np.ones(7))
+    for fn, args in ((np.lexsort, ()), (np.digitize, ([-0.5, 0.0, 0.5],)), (np.flatnonzero, ()),
+                     (np.isin, (V[:3],)), (np.isneginf, ()), (np.isposinf, ()),
+                     (np.iscomplex, ()), (np.isreal, ()), (np.array_equiv, (V,))):
+        r = fn((d, -d) if fn is np.lexsort else d, *args)
+        assert not isinstance(r, dd.Dual), fn
+        np.testing.assert_array_equal(r, fn((V, -V) if fn is np.lexsort else V, *args))
+    inner = strip(d)
+    assert np.may_share_memory(d, inner) and not np.shares_memory(d, np.zeros(7))
+    # under dd.jit they are replayed: a new order of the values needs no new trace
+    f = dd.jit(dd.grad(lambda v: np.sum(v[np.lexsort((v,))] * np.arange(7.0))))
+    for v in (V, V[::-1].copy(), np.roll(V, 2)):
+        np.testing.assert_array_equal(f(v), dd.grad(lambda v: np.sum(np.sort(v) * np.arange(
+            7.0)))(v))
+    assert f.variants == 1
 
 
 def test_sort_inside_a_tape_and_nested():
