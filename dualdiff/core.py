@@ -71,6 +71,20 @@ def strip(x):
     return x
 
 
+#: wrapper types that count the reads of their values (sparsity detection): :func:`peek`
+#: reads them through their ``peek()`` instead, which does not count
+PEEKING: set[type] = set()
+
+
+def peek(x):
+    """:func:`strip` for a look at the structure only (shape, dtype, whether complex): a
+    wrapper that counts the reads of its values (see ``dualdiff.sparse.tracer``) does not
+    count this one."""
+    while type(x) in WRAPPERS:
+        x = x.peek() if type(x) in PEEKING else x.inner
+    return x
+
+
 def shape(x):
     t = type(x)
     if t is np.ndarray or t in DISPATCH:

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from . import rules, scipy_hook
-from .core import WRAPPERS, ndim, normalize_axis, shape, strip
+from .core import WRAPPERS, ndim, normalize_axis, peek, shape, strip
 from .objects import lift_objects
 from .registry import (
     FUNCTIONS,
@@ -150,7 +150,7 @@ def ufunc(uf, method, inputs, kwargs):
         if fill is None:
             raise ValueError(f"reduction operation '{name}' does not have an identity, so to "
                              "use a where mask one has to specify 'initial'")
-        mask = np.broadcast_to(np.asarray(strip(where), dtype=bool), shape(inputs[0]))
+        mask = np.broadcast_to(np.asarray(peek(where), dtype=bool), shape(inputs[0]))
         inputs = [rules.where(mask, inputs[0], fill)]
         where = True
     try:
@@ -241,18 +241,18 @@ def _at(uf, prim, a, indices, b=None):
     index = tuple(np.asarray(i) if isinstance(i, list) else i for i in index)
     if uf is np.add or uf is np.subtract:
         b = b if uf is np.add else rules.negative(b)
-        r = a + rules.index_add_p(rules.broadcast_to(b, np.shape(strip(a)[index])),
+        r = a + rules.index_add_p(rules.broadcast_to(b, np.shape(peek(a)[index])),
                                   index=rules.structure._index(index), shape=shape(a))
     else:
         # every other ufunc: element by element, in order (slow, but exactly NumPy's meaning)
         r = a
-        positions = np.broadcast_arrays(*(np.arange(np.shape(strip(a))[k])[i]
+        positions = np.broadcast_arrays(*(np.arange(np.shape(peek(a))[k])[i]
                                           for k, i in enumerate(index)))
         flat = [p.reshape(-1) for p in positions] if positions else []
         n = flat[0].size if flat else 1
         bs = None if b is None else rules.reshape(
-            rules.broadcast_to(b, np.shape(positions[0]) + np.shape(strip(a))[len(index):]),
-            (n,) + np.shape(strip(a))[len(index):])
+            rules.broadcast_to(b, np.shape(positions[0]) + np.shape(peek(a))[len(index):]),
+            (n,) + np.shape(peek(a))[len(index):])
         for k in range(n):
             at = tuple(int(p[k]) for p in flat)
             v = prim(r[at]) if b is None else prim(r[at], bs[k])
@@ -268,7 +268,7 @@ def _into(out, r, name):
         if shape(r) != shape(out):
             r = rules.broadcast_to(r, shape(out))
         if type(r) not in WRAPPERS:
-            r = out.constant(np.array(r, dtype=np.result_type(strip(out), r)))
+            r = out.constant(np.array(r, dtype=np.result_type(peek(out), r)))
         out._become(r)
         return out
     if type(r) in WRAPPERS:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal, overload
 import numpy as np
 
 from . import parallel
-from .core import TRACERS, WRAPPERS, as_plain, new_level, shape, strip, zeros
+from .core import TRACERS, WRAPPERS, as_plain, new_level, peek, shape, zeros
 from .dual import new_dual
 from .forward import JacobianTask, check_chunk_size, chunk_size_for, forward_jacobian
 from .outputs import (
@@ -99,7 +99,7 @@ def _is_complex(v):
         return False
     if t is np.ndarray:
         return v.dtype.kind == "c"
-    return np.iscomplexobj(strip(v))
+    return np.iscomplexobj(peek(v))
 
 
 def _as_input(g, x, seed):
@@ -122,7 +122,7 @@ def _as_input(g, x, seed):
 
 def _one(value, s=()):
     """The seed 1 (ones of shape ``s``) in the output's precision: float32 stays float32."""
-    dt = getattr(strip(value), "dtype", None)
+    dt = getattr(peek(value), "dtype", None)
     if dt is None or dt.kind != "f" or dt.itemsize >= 8:
         return 1.0 if s == () else np.ones(s)
     return dt.type(1) if s == () else np.ones(s, dtype=dt)
@@ -159,7 +159,7 @@ def value_and_grad(f: Function, argnums: ArgNums = 0,
             raise ValueError(f"grad needs f to return a scalar, got shape {s}; "
                              "use dd.vjp or dd.jacobian for vector outputs")
         value = r.value(out)
-        if np.iscomplexobj(strip(value)):
+        if np.iscomplexobj(peek(value)):
             raise TypeError("grad needs a real-valued f; for complex outputs use dd.vjp")
         g = r.tree(r.pull(out, _one(value, s)))
         return ((value, r.aux) if has_aux else value), g
@@ -251,7 +251,7 @@ def reverse_jacobian(r, chunk_size, executor=None, task=None):
     its own (``task``, a picklable :class:`JacrevTask`) and pulls its rows back.
     """
     out_leaves, out_def = flatten(r.out)
-    if any(np.iscomplexobj(strip(value_at(o, r.tape.level))) for o in out_leaves):
+    if any(np.iscomplexobj(peek(value_at(o, r.tape.level))) for o in out_leaves):
         raise TypeError("jacrev needs real outputs (the adjoint of a complex output is not "
                         "a row of J); use dd.jacfwd for complex outputs")
     out_shapes = [shape(o) for o in out_leaves]
@@ -318,7 +318,7 @@ def jacobian_by_mode(f, argnums, chunk_size, has_aux, mode, executor=None):
         if mode == "auto":
             out_leaves = flatten(r.out)[0]
             m = sum(sizes([shape(o) for o in out_leaves]))
-            complex_out = any(np.iscomplexobj(strip(value_at(o, r.tape.level)))
+            complex_out = any(np.iscomplexobj(peek(value_at(o, r.tape.level)))
                               for o in out_leaves)
             if complex_out or m >= sum(sizes([shape(x) for x in r.xs])):
                 task = None if executor is None else JacobianTask(f, args, kwargs, nums,

@@ -10,7 +10,7 @@ of an outer tape is itself differentiable.
 
 import numpy as np
 
-from .core import WRAPPERS, register_wrapper, strip
+from .core import WRAPPERS, peek, register_wrapper
 from .registry import lookup
 from .wrapper import Wrapper
 
@@ -124,12 +124,12 @@ def _complex(x):
     if t is np.ndarray or t is _ShapeOnly:
         return x.dtype.kind == "c"
     if t in WRAPPERS:
-        return _complex(strip(x))
+        return _complex(peek(x))
     return t is complex or np.iscomplexobj(x)
 
 
 def _shape_only(x):
-    x = strip(x)
+    x = peek(x)
     return _ShapeOnly(x.shape, x.dtype) if type(x) is np.ndarray else x
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import numpy_api, rules
-from .core import DISPATCH, WRAPPERS, bind, is_duck_array, shape, strip
+from .core import DISPATCH, WRAPPERS, bind, is_duck_array, peek, shape, strip
 from .objects import lift_objects
 from .typing import ArrayLike, Axis, DTypeLike, Shape, Value
 
@@ -294,7 +294,7 @@ class Wrapper:
 
     @property
     def dtype(self) -> np.dtype[Any]:
-        return np.asarray(strip(self)).dtype
+        return np.asarray(peek(self)).dtype
 
     def __len__(self) -> int:
         if not self.shape:

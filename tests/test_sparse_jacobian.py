@@ -108,7 +108,8 @@ def test_where_and_max_branches_follow_x():
     x = np.array([1.0, -2.0, 3.0, -0.5])
     p = dd.jacobian_sparsity(f)(x)
     check_problem(f, x)
-    assert p[[1]].nnz == 0 and p[[4]].toarray().tolist() == [[False, False, True, False]]
+    # where follows x's comparison; the max may be any of x[:3] (its pattern is the sum's)
+    assert p[[1]].nnz == 0 and p[[4]].toarray().tolist() == [[True, True, True, False]]
     y = np.array([-1.0, 2.0, -3.0, 0.5])  # other branches: re-detected each call
     jac = dd.sparse_jacobian(f, sparsity="auto-each-call")
     np.testing.assert_allclose(jac(x).toarray(), dd.jacobian(f)(x))
@@ -117,6 +118,38 @@ def test_where_and_max_branches_follow_x():
     stale(x)
     with pytest.raises(ValueError, match="misses a non-zero"):
         dd.sparse_jacobian(f, sparsity=stale.sparsity, check=True)(y)
+    # "auto" saw the comparison x > 0: the pattern is local, so it is detected again
+    assert stale.local
+    np.testing.assert_allclose(stale(y).toarray(), dd.jacobian(f)(y))
+    np.testing.assert_allclose(stale(x).toarray(), dd.jacobian(f)(x))
+
+
+@pytest.mark.parametrize("name", ["branch", "where", "mask", "argmax", "max", "sort",
+                                  "maximum", "plain"])
+def test_auto_is_right_at_every_call_when_the_pattern_follows_x(name):
+    # a pattern read off decisions on the values (a branch, a comparison, an index from
+    # argmax) holds where the same decisions are taken: "auto" detects it again at every
+    # call.  max, sort and maximum have patterns that hold at every x (detected once)
+    f = {"branch": lambda x: np.diff(x) ** 2 if x[0] > 0 else x[1:] * x[0],
+         "where": lambda x: np.where(x > 0.5, x, 0.0),
+         "mask": lambda x: np.sum(x[x > 0.5]) * x,
+         "argmax": lambda x: x[np.argmax(x)] * x,
+         "max": lambda x: np.max(x.reshape(2, 3), axis=1),
+         "sort": lambda x: np.sort(x)[:3] * x[:3],
+         "maximum": lambda x: np.maximum(x[:-1], x[1:]),
+         "plain": lambda x: np.sin(x[1:]) * x[:-1] + np.cumsum(x)[1:]}[name]
+    x = np.linspace(0.1, 1.0, 6)
+    jac = dd.sparse_jacobian(f)
+    hess = dd.sparse_hessian(lambda x: np.sum(f(x) ** 2))
+    for point in (x, -x[::-1], x[::-1], np.roll(x, 2) - 0.4):
+        np.testing.assert_allclose(jac(point).toarray(), dd.jacobian(f)(point), rtol=1e-14)
+        np.testing.assert_allclose(hess(point).toarray(),
+                                   dd.hessian(lambda x: np.sum(f(x) ** 2))(point),
+                                   rtol=1e-13, atol=1e-14)
+    assert jac.local == (name in ("branch", "where", "mask", "argmax"))
+    smooth = dd.sparse_hessian(lambda x: np.sum(np.exp(x[1:]) * x[:-1]))
+    smooth(x)
+    assert not smooth.local  # (its reverse pass reads dtypes and shapes only)
 
 
 def test_if_statements_and_in_place_updates():

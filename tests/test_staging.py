@@ -188,6 +188,28 @@ def test_orders_are_computed_by_the_replay_not_guarded(name):
     assert staged.variants == 1 + ties and hess.variants == 1
 
 
+def test_sparse_jacobians_and_hessians_stage():
+    pytest.importorskip("scipy")
+    f = lambda x: np.diff(x) ** 2 * np.sin(x[1:])  # noqa: E731
+    jac, hess = dd.sparse_jacobian(f), dd.sparse_hessian(lambda x: np.sum(f(x) * x[:-1]))
+    staged_jac, staged_hess = dd.jit(jac), dd.jit(hess)
+    for x in (np.linspace(0.1, 1.0, 7), np.linspace(2.0, -1.0, 7)):
+        got, want = staged_jac(x), jac(x)
+        assert type(got) is type(want) and got.shape == want.shape
+        same(got.toarray(), want.toarray())
+        same(staged_hess(x).toarray(), hess(x).toarray())
+    assert staged_jac.variants == 1 and "csr(" in staged_jac.source(x)
+    # the matrix is built by the replay: it can be returned, not used inside
+    with pytest.raises(TracingError, match="scipy.sparse matrix can be returned"):
+        dd.jit(lambda x: jac(x) @ x)(x)
+    # a local pattern (read off x > 0.5): its decisions are guards of the trace, and at -x
+    # the pattern is empty (no entry is traced, the matrix is still the replay's)
+    g = lambda x: np.where(x > 0.5, x, 0.0) * x[0]  # noqa: E731
+    staged = dd.jit(dd.sparse_jacobian(g))
+    for x in (np.linspace(0.1, 1.0, 7), -np.linspace(0.1, 1.0, 7), np.linspace(1.0, 0.1, 7)):
+        same(staged(x).toarray(), dd.jacobian(g)(x))
+
+
 def test_abs_at_zero_and_a_python_integer_loop_count():
     def f(x, n):
         for _ in range(n):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core import TRACERS, WRAPPERS, as_mask, strip
+from ..core import TRACERS, WRAPPERS, as_mask, peek, strip
 from ..primitive import Elementwise, Linear, Piecewise, Unary
 from ..registry import UFUNCS, implements, register
 from ..typing import ArrayLike, DTypeLike, Shape, Value
@@ -249,12 +249,12 @@ class _Absolute(Unary):
     and ``w conj(x) / |x|`` reverse (with ``<a, b> = Re sum(a b)``), taken as 0 at ``x = 0``."""
 
     def jvp(self, primals, tangents, out, batch):
-        if not np.iscomplexobj(strip(primals[0])):
+        if not np.iscomplexobj(peek(primals[0])):
             return super().jvp(primals, tangents, out, batch)
         return real(_cabs_slope(primals[0], out) * tangents[0])
 
     def vjp(self, out_bar, primals, out, wants):
-        if not np.iscomplexobj(strip(primals[0])):
+        if not np.iscomplexobj(peek(primals[0])):
             return super().vjp(out_bar, primals, out, wants)
         # the output is real: only the real part of its adjoint pairs with a real tangent
         return [real(out_bar) * _cabs_slope(primals[0], out)]
@@ -324,7 +324,7 @@ __all__ = sorted(
 
 
 def _complex_input(primals):
-    return np.iscomplexobj(strip(primals[0]))
+    return np.iscomplexobj(peek(primals[0]))
 
 
 # (the outputs of real and imag are real: only the real part of their adjoint pairs with them)
@@ -445,8 +445,8 @@ def _in_float64(partial):
 
     def p(x, y, out):
         r = partial(x, y, out)
-        if type(strip(r)) is np.ndarray and strip(r).dtype.itemsize < 8:
-            return astype(r, dtype=np.result_type(strip(r), np.float64))
+        if type(strip(r)) is np.ndarray and peek(r).dtype.itemsize < 8:
+            return astype(r, dtype=np.result_type(peek(r), np.float64))
         return r
 
     return p
@@ -503,7 +503,7 @@ def angle(z: ArrayLike, deg: bool = False) -> Value:
     >>> dd.jvp(dd.angle, (1j,), (1.0,))
     (1.5707963267948966, -1.0)
     """
-    if not np.iscomplexobj(strip(z)):
+    if not np.iscomplexobj(peek(z)):
         a = angle_real(z)
     else:
         a = arctan2(imag(z), real(z))
@@ -645,14 +645,14 @@ def piecewise_(x, condlist, funclist, *args, **kw):
     condition wins, as in NumPy), an extra function for the rest; derivatives are selected."""
     from .structure import reshape, setitem, zeros_like  # noqa: PLC0415 (same package)
 
-    s = np.shape(strip(x))
+    s = np.shape(peek(x))
     flat = reshape(x, (-1,))
     x0 = np.reshape(strip(x), -1)
     if isinstance(condlist, np.ndarray) and condlist.ndim == len(s) or not isinstance(
         condlist, (list, tuple, np.ndarray)
     ):
         condlist = [condlist]
-    conds = [np.broadcast_to(np.asarray(strip(c), dtype=bool), s).reshape(-1) for c in condlist]
+    conds = [np.broadcast_to(np.asarray(peek(c), dtype=bool), s).reshape(-1) for c in condlist]
     if len(funclist) == len(conds) + 1:
         conds.append(~np.any(conds, axis=0) if conds else np.ones(x0.shape, dtype=bool))
     elif len(funclist) != len(conds):

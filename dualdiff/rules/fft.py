@@ -29,7 +29,7 @@ swapped, exactly as NumPy writes them; the ``2`` and ``n`` forms loop over axes 
 
 import numpy as np
 
-from ..core import normalize_axis, shape, strip
+from ..core import normalize_axis, peek, shape
 from ..primitive import Linear
 from ..registry import implements, register
 from .elementwise import conj, multiply, real
@@ -59,11 +59,11 @@ def _resize(v, axes, sizes):
 
 
 def _real_input(primals):
-    return not np.iscomplexobj(strip(primals[0]))
+    return not np.iscomplexobj(peek(primals[0]))
 
 
 def _lengths(primals, axes):
-    return tuple(np.shape(strip(primals[0]))[a] for a in axes)
+    return tuple(np.shape(peek(primals[0]))[a] for a in axes)
 
 
 def _shift(params, primals, out, batch):

@@ -51,7 +51,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from ..core import WRAPPERS, expand, ndim, new_level, normalize_axis, shape, strip
+from ..core import WRAPPERS, expand, ndim, new_level, normalize_axis, peek, shape, strip
 from ..primitive import Custom, unbroadcast
 from ..registry import PRIMAL_FUNCTIONS, UFUNCS, implements, register
 from ..typing import ArrayLike, Axis, Value
@@ -97,7 +97,7 @@ def _mT(a):
 
 
 def _is_complex(x):
-    return np.iscomplexobj(strip(x))
+    return np.iscomplexobj(peek(x))
 
 
 def _mH(a):
@@ -106,7 +106,7 @@ def _mH(a):
 
 
 def _real_dtype(x):
-    return np.finfo(np.result_type(strip(x), np.float16)).dtype
+    return np.finfo(np.result_type(peek(x), np.float16)).dtype
 
 
 def _const(x, arr):
@@ -151,7 +151,7 @@ def transposed(jvp):
         from ..tape import Tape, Var  # noqa: PLC0415 (the tape imports the rule table)
 
         tape = Tape(new_level())
-        leaves = [tape.leaf(np.zeros(shape(x), dtype=strip(x).dtype)) if w else None
+        leaves = [tape.leaf(np.zeros(shape(x), dtype=peek(x).dtype)) if w else None
                   for x, w in zip(primals, wants)]
         t = jvp(primals, leaves, out, None, **params)
         if type(t) is not Var or t.tape is not tape:

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from ..core import ndim, normalize_axis, shape, shifted_axes, strip
+from ..core import ndim, normalize_axis, peek, shape, shifted_axes, strip
 from ..primitive import Custom, Linear
 from ..registry import implements, register
 from ..typing import ArrayLike, Axis, DTypeLike, Value
@@ -31,7 +31,7 @@ from .structure import (
 
 
 def _sum_transpose(out_bar, primals, out, wants, axis=None, keepdims=False):
-    s = np.shape(strip(primals[0]))
+    s = np.shape(peek(primals[0]))
     if not keepdims:
         kept = tuple(1 if i in normalize_axis(axis, len(s)) else n for i, n in enumerate(s))
         out_bar = reshape_p(out_bar, shape=kept)
@@ -121,7 +121,7 @@ def _keep(out, x, axis, keepdims):
 
 
 def _is_complex(x):
-    return np.iscomplexobj(strip(x))
+    return np.iscomplexobj(peek(x))
 
 
 def with_dtype(x, dtype, what="a reduction"):
@@ -133,7 +133,7 @@ def with_dtype(x, dtype, what="a reduction"):
     """
     if dtype is None:
         return x
-    want, have = np.dtype(dtype), np.result_type(strip(x))
+    want, have = np.dtype(dtype), np.result_type(peek(x))
     if want == have:
         return x
     if want.kind not in "fc" or not np.can_cast(have, want, "safe"):
@@ -155,7 +155,7 @@ def _masked(x, where_, fill):
         return x, None
     if isinstance(where_, bool) and not where_:
         where_ = np.zeros(shape(x), dtype=bool)
-    mask = np.broadcast_to(np.asarray(strip(where_), dtype=bool), shape(x))
+    mask = np.broadcast_to(np.asarray(peek(where_), dtype=bool), shape(x))
     return where(mask, x, fill), mask
 
 
@@ -182,7 +182,7 @@ def _counts(x, axis, keepdims, mask, ddof=0):
 
 
 def _real_dtype(x):
-    dt = np.result_type(strip(x))
+    dt = np.result_type(peek(x))
     return np.finfo(dt).dtype if dt.kind in "fc" else np.dtype(float)
 
 
@@ -300,10 +300,10 @@ def _tree_prod(x, x0, axis, keepdims):
     while shape(x)[0] != 1:
         n = shape(x)[0]
         if n == 0:
-            x = np.ones((1,) + shape(x)[1:], dtype=np.result_type(strip(x)))
+            x = np.ones((1,) + shape(x)[1:], dtype=np.result_type(peek(x)))
             break
         if n % 2:
-            one = np.ones((1,) + shape(x)[1:], dtype=np.result_type(strip(x)))
+            one = np.ones((1,) + shape(x)[1:], dtype=np.result_type(peek(x)))
             x = concatenate_p(x, one, axis=0)
         x = x[0::2] * x[1::2]
     return _keep(reshape(x, shape(x)[1:]), x0, axis, keepdims)
@@ -347,7 +347,7 @@ def _affine_scan(a, b, axis):
 
 def _exclusive(y, axis):
     """``[1, y[0], ..., y[n-2]]`` along ``axis``: the product before each entry."""
-    one = np.ones(_kept_shape(y, axis), dtype=np.result_type(strip(y)))
+    one = np.ones(_kept_shape(y, axis), dtype=np.result_type(peek(y)))
     head = (slice(None),) * axis
     return concatenate([one, getitem(y, head + (slice(None, -1),))], axis=axis)
 
@@ -368,7 +368,7 @@ def _cumprod_vjp(out_bar, primals, out, wants, axis):
         return [out_bar]
     head = (slice(None),) * axis
     flip = head + (slice(None, None, -1),)
-    one = np.ones(_kept_shape(x, axis), dtype=np.result_type(strip(x)))
+    one = np.ones(_kept_shape(x, axis), dtype=np.result_type(peek(x)))
     after = concatenate([getitem(x, head + (slice(1, None),)), one], axis=axis)
     c = _affine_scan(getitem(after, flip), getitem(out_bar, flip), axis - nd)
     return [_exclusive(out, axis) * getitem(c, flip)]
@@ -412,7 +412,7 @@ def _cumulative(scan, neutral, name):
         if not include_initial:
             return r
         (ax,) = normalize_axis(axis, ndim(r))
-        start = np.full(_kept_shape(r, ax), neutral, dtype=np.result_type(strip(r)))
+        start = np.full(_kept_shape(r, ax), neutral, dtype=np.result_type(peek(r)))
         return concatenate([start, r], axis=ax)
 
     f.__name__ = f.__qualname__ = name

@@ -27,7 +27,7 @@ import sys
 import numpy as np
 import scipy.special as sp
 
-from ..core import strip
+from ..core import peek, strip
 from ..primitive import Elementwise, Unary
 from ..registry import FUNCTIONS, UFUNCS, register
 from ..scipy_hook import once, routed
@@ -236,7 +236,7 @@ def _squeeze(r, axis, nd, keepdims):
         return r
     axes = range(nd) if axis is None else [axis] if np.ndim(axis) == 0 else axis
     drop = {a % nd for a in axes}
-    s = tuple(n for i, n in enumerate(np.shape(strip(r))) if i not in drop)
+    s = tuple(n for i, n in enumerate(np.shape(peek(r))) if i not in drop)
     return reshape(r, s)
 
 
@@ -247,10 +247,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     negative), as SciPy returns it.
     """
     if b is not None:  # SciPy broadcasts a against b first; axis refers to the result
-        shape = np.broadcast_shapes(np.shape(strip(a)), np.shape(strip(b)))
-        if np.shape(strip(a)) != shape:
+        shape = np.broadcast_shapes(np.shape(peek(a)), np.shape(peek(b)))
+        if np.shape(peek(a)) != shape:
             a = broadcast_to(a, shape)
-    nd = np.ndim(strip(a))
+    nd = np.ndim(peek(a))
     m = _shift(a, axis)
     e = exp(a - m)
     if b is not None:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..core import WRAPPERS, ndim, normalize_axis, shape, strip
+from ..core import WRAPPERS, ndim, normalize_axis, peek, shape, strip
 from ..primitive import Custom
 from ..registry import PRIMAL_FUNCTIONS, implements, register
 from ..typing import ArrayLike, Axis, DTypeLike, Value
@@ -370,7 +370,7 @@ def _quantile(a, q, axis, method, keepdims, skip_nan, name, out=None, weights=No
         raise TypeError(f"np.{name} with weights= is not supported on Duals")
     if interpolation is not None:
         method = interpolation
-    if np.iscomplexobj(strip(a)):
+    if np.iscomplexobj(peek(a)):
         raise TypeError("a must be an array of real numbers")
     weak = isinstance(q, (int, float))
     q = _checked_q(q, 100 if "percentile" in name else 1, f"np.{name}")
@@ -461,7 +461,7 @@ def _without_nan(a, fill):
 
 def _kept(mask, where_):
     """The entries a ``nan*`` reduction combines: not nan, and in the ``where=`` mask."""
-    return mask if where_ is True else mask & np.asarray(strip(where_), dtype=bool)
+    return mask if where_ is True else mask & np.asarray(peek(where_), dtype=bool)
 
 
 def nansum(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, out: None = None,
@@ -562,7 +562,7 @@ def average(a: ArrayLike, axis: Axis = None, weights: ArrayLike | None = None,
         avg = mean(a, axis=axis, keepdims=keepdims)
         scl = float(_count(a, axis))
         if returned:
-            return avg, np.full(np.shape(strip(avg)), scl)
+            return avg, np.full(np.shape(peek(avg)), scl)
         return avg
     ws = shape(weights)
     if ws != shape(a):
@@ -574,7 +574,7 @@ def average(a: ArrayLike, axis: Axis = None, weights: ArrayLike | None = None,
         if ws[0] != shape(a)[ax]:
             raise ValueError("Length of weights not compatible with specified axis.")
         weights = reshape(weights, [-1 if i == ax else 1 for i in range(ndim(a))])
-        weights = weights * np.ones(shape(a), dtype=np.result_type(strip(weights)))
+        weights = weights * np.ones(shape(a), dtype=np.result_type(peek(weights)))
     scl = sum_p(weights, axis=axis, keepdims=keepdims)
     if np.any(strip(scl) == 0.0):
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
@@ -605,12 +605,12 @@ def cov(m: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, bias: boo
             yy = transpose(yy)
         x = concatenate([x, yy], axis=0)
     # NumPy computes in at least double precision
-    x = with_dtype(x, np.result_type(strip(x), np.float64) if dtype is None else dtype, "np.cov")
+    x = with_dtype(x, np.result_type(peek(x), np.float64) if dtype is None else dtype, "np.cov")
     if ddof is None:
         ddof = 0 if bias else 1
     w = None
     if fweights is not None:
-        w = np.asarray(strip(fweights), dtype=float)
+        w = np.asarray(peek(fweights), dtype=float)
     if aweights is not None:
         aw = aweights if type(aweights) in WRAPPERS else np.asarray(aweights, dtype=float)
         w = aw if w is None else w * aw
@@ -635,7 +635,7 @@ def cov(m: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, bias: boo
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
         fact = 0.0
     xt = transpose(xc)
-    if np.iscomplexobj(strip(xt)):
+    if np.iscomplexobj(peek(xt)):
         xt = conj(xt)
     with np.errstate(divide="ignore", invalid="ignore"):
         c = matmul(xw, xt) / fact
@@ -784,9 +784,9 @@ def interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = 
     constant values).  ``period`` wraps ``x`` (slope 1) and the knots, as NumPy does.
     """
     x, xp, fp = _array(x), _array(xp), _array(fp)
-    if np.iscomplexobj(strip(x)) or np.iscomplexobj(strip(xp)):
+    if np.iscomplexobj(peek(x)) or np.iscomplexobj(peek(xp)):
         raise TypeError("np.interp: x and xp must be real (only fp may be complex)")
-    fp = with_dtype(fp, np.result_type(strip(fp), np.float64), "np.interp")  # as NumPy
+    fp = with_dtype(fp, np.result_type(peek(fp), np.float64), "np.interp")  # as NumPy
     if period is not None:
         if period == 0:
             raise ValueError("period must be a non-zero value")
@@ -942,7 +942,7 @@ def correlate(a: ArrayLike, v: ArrayLike, mode: str = "valid") -> Value:
     """``np.correlate``: ``sum_n a[n + k] conj(v[n])``, the convolution with ``conj(v)``
     reversed."""
     v = reshape(v, (-1,)) if ndim(v) == 0 else v
-    if np.iscomplexobj(strip(v)):
+    if np.iscomplexobj(peek(v)):
         v = conj(v)
     return convolve(a, getitem(v, slice(None, None, -1)) if ndim(v) else v, mode)
 

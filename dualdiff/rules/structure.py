@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..core import WRAPPERS, as_mask, expand, ndim, normalize_axis, shape, strip, zeros
+from ..core import WRAPPERS, as_mask, expand, ndim, normalize_axis, peek, shape, strip, zeros
 from ..primitive import Custom, Linear, unbroadcast
 from ..registry import implements, register
 from ..typing import ArrayLike, DTypeLike, PyTree, Shape, Tree, Value
@@ -28,9 +28,9 @@ reshape_p = register(
         "reshape",
         _reshape_impl,
         lambda out_bar, primals, out, wants, shape: [
-            reshape_p(out_bar, shape=np.shape(strip(primals[0])))
+            reshape_p(out_bar, shape=np.shape(peek(primals[0])))
         ],
-        lambda params, primals, out, batch: {"shape": (batch,) + np.shape(strip(out))},
+        lambda params, primals, out, batch: {"shape": (batch,) + np.shape(peek(out))},
     )
 )
 
@@ -39,7 +39,7 @@ broadcast_to_p = register(
         "broadcast_to",
         lambda x, shape: np.broadcast_to(x, shape),
         lambda out_bar, primals, out, wants, shape: [
-            unbroadcast(out_bar, np.shape(strip(primals[0])))
+            unbroadcast(out_bar, np.shape(peek(primals[0])))
         ],
         lambda params, primals, out, batch: {"shape": (batch,) + tuple(params["shape"])},
         broadcasts=True,
@@ -151,7 +151,7 @@ getitem_p = register(
         "getitem",
         _getitem_impl,
         lambda out_bar, primals, out, wants, index: [
-            index_add_p(out_bar, index=index, shape=np.shape(strip(primals[0])))
+            index_add_p(out_bar, index=index, shape=np.shape(peek(primals[0])))
         ],
         lambda params, primals, out, batch: {"index": _batched_index(params["index"], batch)},
     )
@@ -200,7 +200,7 @@ def _set_index_jvp(primals, tangents, out, batch, index):
     x, v = primals
     tx, tv = (zeros(p, batch) if t is None else t for p, t in zip(primals, tangents))
     if batch is not None:
-        tv = expand(tv, ndim(v), np.ndim(strip(x)[index]))
+        tv = expand(tv, ndim(v), np.ndim(peek(x)[index]))
         index = _batched_index(index, batch)
     return set_index_p(tx, tv, index=index)
 
@@ -210,7 +210,7 @@ def _set_index_vjp(out_bar, primals, out, wants, index):
     v_bar = None
     if wants[1]:
         v_bar = getitem_p(out_bar, index=index)
-        landed = _landed(np.shape(strip(x)), index)
+        landed = _landed(np.shape(peek(x)), index)
         if landed is not None:
             v_bar = where(landed, v_bar, 0.0)
         v_bar = unbroadcast(v_bar, shape(v))
@@ -252,7 +252,7 @@ def reshape(x: ArrayLike, shape: Shape, *more: int, order: str = "C") -> Value:
     if _fortran(order, "reshape"):
         # (a -1 resolved first: the reversed shape must be known)
         known = math.prod(n for n in shape if n != -1)
-        size = math.prod(np.shape(strip(x)))
+        size = math.prod(np.shape(peek(x)))
         new = tuple(size // known if n == -1 and known else n for n in shape)
         return transpose(reshape_p(transpose(x), shape=new[::-1]))
     return reshape_p(x, shape=shape)
@@ -659,7 +659,7 @@ def _pairs(value, nd):
 
 def _real_dtype(x):
     """The real floating dtype of ``x``'s values (float32 stays float32; ints give float64)."""
-    return np.finfo(np.result_type(strip(x), 0.0)).dtype
+    return np.finfo(np.result_type(peek(x), 0.0)).dtype
 
 
 def _pad_axis(x, axis, before, after, mode, kwargs):
@@ -741,7 +741,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     if "stat_length" in kwargs and mode == "mean":
         kwargs = {**kwargs, "stat_length": _pairs(kwargs["stat_length"], len(s))}
     # NumPy checks every argument and gives the constant part: the pad of zeros
-    dtype = np.result_type(strip(array), 0.0)
+    dtype = np.result_type(peek(array), 0.0)
     base = np.pad(np.zeros(s, dtype), pad_width, mode=mode, **kwargs)
     widths = _pairs(pad_width, len(s))
     if mode == "constant":
@@ -828,7 +828,7 @@ def put_along_axis(arr, indices, values, axis):
 def _values_for(arr, values, name):
     """``values`` to be written into ``arr``; like NumPy, complex into real is refused."""
     values = values if type(values) in WRAPPERS else np.asarray(values)
-    if np.iscomplexobj(strip(values)) and not np.iscomplexobj(strip(arr)):
+    if np.iscomplexobj(peek(values)) and not np.iscomplexobj(peek(arr)):
         raise TypeError(f"np.{name}: complex values cannot be written into a real array")
     return values
 
@@ -853,11 +853,11 @@ def copyto(dst, src, casting="same_kind", where=True):
     array([0., 6.])
     """
     _writable(dst, "copyto")
-    src_dtype = np.result_type(strip(src))
-    if not np.can_cast(src_dtype, np.result_type(strip(dst)), casting=casting):
+    src_dtype = np.result_type(peek(src))
+    if not np.can_cast(src_dtype, np.result_type(peek(dst)), casting=casting):
         raise TypeError(f"Cannot cast array data from {src_dtype} to "
-                        f"{np.result_type(strip(dst))} according to the rule {casting!r}")
-    mask = np.broadcast_to(np.asarray(strip(where), dtype=bool), shape(dst))
+                        f"{np.result_type(peek(dst))} according to the rule {casting!r}")
+    mask = np.broadcast_to(np.asarray(peek(where), dtype=bool), shape(dst))
     np.broadcast_shapes(shape(src), shape(dst))  # NumPy's error for shapes that do not fit
     dst._become(where_p(src, dst, cond=mask))
 

@@ -74,7 +74,9 @@ def sparse_jacobian(f: Function, sparsity: Sparsity = "auto", argnums: int = 0,
     f : callable
     sparsity : "auto", "auto-each-call", or a pattern
         ``"auto"``: detected (:func:`jacobian_sparsity`) and coloured at the first call and
-        reused, which assumes later calls take the same branches.  ``"auto-each-call"``:
+        reused; when the detection read values of ``x`` (a comparison, a branch, an index
+        computed from them: the pattern holds only where the same decisions are taken,
+        ``.local`` is then true) it is detected again at every call.  ``"auto-each-call"``:
         detected and coloured at every call (for functions whose pattern changes with
         ``x``).  A pattern: a dense boolean array or scipy.sparse matrix of the Jacobian's
         2-d shape (else ``ValueError``).
@@ -92,7 +94,9 @@ def sparse_jacobian(f: Function, sparsity: Sparsity = "auto", argnums: int = 0,
     -------
     callable
         With attributes ``sparsity`` (the pattern), ``colors`` (the number of colours, hence
-        passes) and ``mode`` (``"forward"`` or ``"reverse"``), set once prepared.
+        passes), ``mode`` (``"forward"`` or ``"reverse"``) and ``local`` (whether the pattern
+        was read off decisions on values, and so is detected at every call), set once
+        prepared.
 
     Examples
     --------
@@ -131,7 +135,7 @@ def hessian_sparsity(f: Function) -> Callable[..., csr_array]:
     def pattern(x, *args):
         from ..core import as_plain
 
-        return hessian_pattern(_bound(f, args), as_plain(x, "x"))
+        return hessian_pattern(_bound(f, args), as_plain(x, "x"))[0]
 
     return pattern
 

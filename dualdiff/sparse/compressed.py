@@ -1,11 +1,12 @@
 """Compressed evaluation: sparse Jacobians and Hessians from coloured batched passes."""
 
+import functools
 import math
 
 import numpy as np
 
 from .. import parallel
-from ..core import as_plain, shape
+from ..core import TRACERS, as_plain, shape
 from ..forward import chunk_size_for, jvp
 from ..reverse import grad, vjp
 from . import coloring
@@ -44,6 +45,12 @@ def _seeds(colors, k):
     return s
 
 
+def _csr(pattern, data):
+    """The sparse matrix of ``pattern`` with its stored entries ``data`` (in storage order)."""
+    return sp.csr_array((data, pattern.indices.copy(), pattern.indptr.copy()),
+                        shape=pattern.shape)
+
+
 def _entries(pattern):
     """Row and column of each stored entry of a csr pattern, in storage order."""
     return np.repeat(np.arange(pattern.shape[0]), np.diff(pattern.indptr)), pattern.indices
@@ -76,6 +83,10 @@ class _Prepared:
         self.colors = None
         self.mode = None
         self._colors = None
+        #: whether the detected pattern was read off decisions on the values of x (a
+        #: comparison, a branch, an index or order computed from them): it then holds where
+        #: the same decisions are taken only, and is detected again at every call
+        self.local = False
         if isinstance(sparsity, str):
             if sparsity not in (AUTO, EACH_CALL):
                 raise ValueError(f"sparsity must be {AUTO!r}, {EACH_CALL!r} or a pattern, "
@@ -99,10 +110,12 @@ class _Prepared:
         self._seeds = _seeds(colors, self.colors)
         self._take = take
 
-    def _assemble(self, compressed):
-        p = self.sparsity
-        data = np.ravel(compressed).take(self._take) if self._take.size else np.zeros(0)
-        return sp.csr_array((data, p.indices.copy(), p.indptr.copy()), shape=p.shape)
+    def _assemble(self, compressed, x):
+        data = np.take(np.ravel(compressed), self._take) if self._take.size else np.zeros(0)
+        build = functools.partial(_csr, self.sparsity)
+        if type(x) in TRACERS:  # under dd.jit: the replay builds it from the entries
+            return x.graph.built(build, (data,), "scipy.sparse matrix")
+        return build(data)
 
     def _pattern_for(self, g, x):
         raise NotImplementedError
@@ -111,8 +124,9 @@ class _Prepared:
         """Prepare at the first call (or at every call); ``want()``: the expected shape."""
         if self._given is not None and self.sparsity is None:
             self._prepare(_as_pattern(self._given, want(), *self._names))
-        elif self._detect == EACH_CALL or self.sparsity is None:
-            self._prepare(self._pattern_for(g, x))
+        elif self._detect == EACH_CALL or self.sparsity is None or self.local:
+            pattern, self.local = self._pattern_for(g, x)
+            self._prepare(pattern)
         elif self.sparsity.shape[1] != math.prod(shape(x)):
             raise ValueError(f"the sparsity pattern has shape {self.sparsity.shape} but x has "
                              f"{math.prod(shape(x))} elements")
@@ -129,7 +143,8 @@ class SparseJacobian(_Prepared):
         self.executor = parallel.check_executor(executor)
 
     def _pattern_for(self, g, x):
-        return trace(g, x)[0]
+        pattern, _, local = trace(g, x)
+        return pattern, local
 
     def _prepare(self, pattern):
         col = coloring.color_columns(pattern)
@@ -156,7 +171,7 @@ class SparseJacobian(_Prepared):
             compressed = _forward_passes(g, x, self._seeds)
         else:
             compressed = _reverse_passes(g, x, self._seeds)
-        result = self._assemble(compressed)
+        result = self._assemble(compressed, x)
         if self.check:
             _check_against_jvp(g, x, result, "Jacobian")
         return result
@@ -246,7 +261,7 @@ class SparseHessian(_Prepared):
         x = as_plain(x, "x")
         n = math.prod(shape(x))
         self._ensure(g, x, lambda: (n, n))
-        result = self._assemble(_forward_passes(grad(g), x, self._seeds))
+        result = self._assemble(_forward_passes(grad(g), x, self._seeds), x)
         if self.check:
             _check_against_jvp(grad(g), x, result, "Hessian")
         return result
@@ -257,7 +272,8 @@ def _bound(f, args):
 
 
 def hessian_pattern(g, x):
-    """The Hessian pattern of scalar ``g`` at ``x``: the traced pattern of ``∇g``,
-    symmetrised."""
-    p, _ = trace(grad(g), x)
-    return _as_pattern(p + p.T)
+    """``(pattern, local)``: the Hessian pattern of scalar ``g`` at ``x`` (the traced pattern
+    of ``∇g``, symmetrised), and whether it was read off decisions on values (see
+    :func:`~dualdiff.sparse.tracer.trace`)."""
+    p, _, local = trace(grad(g), x)
+    return _as_pattern(p + p.T), local

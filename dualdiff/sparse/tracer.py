@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..core import WRAPPERS, register_wrapper, shape, strip
+from ..core import PEEKING, WRAPPERS, register_wrapper, shape, strip
 from ..wrapper import Wrapper
 from ._scipy import require_scipy
 
@@ -38,10 +38,12 @@ MAX_DENSE_STRUCTURE = 2**27
 #: entries of unit tangents per chunk when enumerating a linear map's structure.
 CHUNK_ENTRIES = 2**22
 
-#: custom rules whose jvp is linear in the tangents with coefficients that depend on the
-#: primal values only through the branch taken (which element is the max, which are set):
-#: their pattern is read off the jvp at ``x``.
-BRANCH_LINEAR = {"amax", "amin", "set_index"}
+#: custom rules whose jvp is linear in the tangents with coefficients that do not depend on
+#: the primal values (which elements are set): their pattern is read off the jvp at ``x``.
+BRANCH_LINEAR = {"set_index"}
+
+#: the value-dependent decisions met by each sparsity detection in progress (by level)
+_DECISIONS: dict[int, list[bool]] = {}
 
 
 def empty(m, n):
@@ -59,7 +61,25 @@ class Tracer(Wrapper):
 
     @property
     def inner(self):
+        # the values read (``strip``): a comparison, a branch, an index or a sort order
+        # computed from them.  The pattern then holds where the same decisions are taken
+        # (see ``trace``); its shape and dtype are read through ``primal`` instead
+        if self.pattern is not None and self.pattern.nnz:
+            seen = _DECISIONS.get(self.level)
+            if seen is not None:
+                seen.append(True)
         return self.primal
+
+    def peek(self):
+        return self.primal
+
+    @property
+    def shape(self):
+        return shape(self.primal)
+
+    @property
+    def dtype(self):
+        return np.asarray(self.primal).dtype
 
     def constant(self, value):
         return Tracer(value, None, self.level, self.n)
@@ -95,6 +115,7 @@ class Tracer(Wrapper):
 
 
 register_wrapper(Tracer)
+PEEKING.add(Tracer)
 
 
 def _size(x):
@@ -290,8 +311,18 @@ class _Bilinear:
         return matmul.jvp((self.wa, self.wb), tangents, out, batch)
 
 
+def _reduction_pattern(primals, patterns, out, n, **params):
+    """``max``/``min``: which entry attains the extremum depends on the values, so the
+    pattern is that of the sum over the same axes (every entry it may be), valid at every
+    ``x`` and not only where the same entries win."""
+    from ..rules.reductions import sum_p
+
+    return _through_jvp(sum_p, primals, patterns, out, params, n)
+
+
 #: custom rules with a declared pattern: ``pattern(primals, patterns, out, n, **params)``.
-DECLARED = {"matmul": _matmul_pattern}
+DECLARED = {"matmul": _matmul_pattern, "amax": _reduction_pattern,
+            "amin": _reduction_pattern}
 
 
 # --- the driver ---------------------------------------------------------------------------
@@ -314,7 +345,10 @@ def bind_argnums(f, args, argnums):
 
 
 def trace(g, x):
-    """The boolean pattern (size of ``g(x)`` x size of ``x``) of ``g`` at ``x``."""
+    """``(pattern, output shape, local)``: the boolean pattern (size of ``g(x)`` x size of
+    ``x``) of ``g`` at ``x``, and whether ``g`` read values of ``x`` on the way (compared
+    them, branched or indexed on them: the pattern is then valid where the same decisions
+    are taken, not at every ``x``)."""
     from ..core import as_plain, new_level
     from ..outputs import check_output
 
@@ -324,7 +358,13 @@ def trace(g, x):
     n = _size(x)
     level = new_level()
     identity = sp.eye_array(n, dtype=bool, format="csr")
-    out = check_output(g(Tracer(x, identity, level, n)))
+    decisions = _DECISIONS[level] = []
+    try:
+        out = g(Tracer(x, identity, level, n))
+    finally:
+        del _DECISIONS[level]
+    local = bool(decisions)
+    out = check_output(out)
     if isinstance(out, (tuple, list)):
         raise TypeError("sparse Jacobians need f to return one array, not a tuple")
     m = _size(out)
@@ -335,7 +375,7 @@ def trace(g, x):
     p = sp.csr_array(p, dtype=bool)
     p.sum_duplicates()
     p.eliminate_zeros()
-    return p, shape(out)
+    return p, shape(out), local
 
 
 __all__ = ["Tracer", "bind_argnums", "trace"]

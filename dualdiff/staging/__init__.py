@@ -34,7 +34,7 @@ from ..typing import F
 from .codegen import Retrace, build
 from .free import FreeValues, random_states
 from .fusion import load as load_numexpr
-from .tracer import Graph, Tracer, TracingError, _current
+from .tracer import Built, Graph, Tracer, TracingError, _current
 
 __all__ = ["jit", "Staged", "TracingError"]
 
@@ -408,6 +408,8 @@ def _values(out):
         return out.value
     if t is np.ndarray:
         return out.copy()  # a constant of the generated code: never handed out itself
+    if t is Built:
+        return out.fn(*(_values(p) for p in out.parts))
     if isinstance(out, (tuple, list)):
         return type(out)(_values(v) for v in out) if not hasattr(out, "_fields") else \
             type(out)(*(_values(v) for v in out))
@@ -419,7 +421,9 @@ def _values(out):
 def _check_output(out):
     """An output pytree must hold numbers, arrays and tracers only."""
     t = type(out)
-    if isinstance(out, (tuple, list)):
+    if t is Built:
+        _check_output(out.parts)
+    elif isinstance(out, (tuple, list)):
         for v in out:
             _check_output(v)
     elif t is dict:

@@ -46,7 +46,7 @@ from ..core import scale
 from ..primitive import Elementwise, Primitive
 from .fusion import Fused, fuse
 from .rolling import find_runs
-from .tracer import _ADDS, Node, Tracer, _is_op, _negated, _value
+from .tracer import _ADDS, Built, Node, Tracer, _is_op, _negated, _value
 
 _INFIX = {
     operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
@@ -147,6 +147,10 @@ class Emitter:
         caller who writes into one result cannot change the next."""
         if type(x) is np.ndarray:
             return f"{self.hoist(x)}.copy()"
+        if type(x) is Built:
+            name = _identifier(getattr(x.fn, "__name__", None) or getattr(
+                getattr(x.fn, "func", None), "__name__", "build"))
+            return f"{self.hoist(x.fn, name)}({', '.join(self.result(p) for p in x.parts)})"
         built = _container(x, self.result)
         return built if built is not None else self.expr(x)
 
@@ -527,6 +531,8 @@ def _walk(x, out):
     t = type(x)
     if t is Tracer:
         out.append(x.index)
+    elif t is Built:
+        _walk(x.parts, out)
     elif t in (tuple, list):
         for v in x:
             _walk(v, out)

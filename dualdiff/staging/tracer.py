@@ -189,6 +189,10 @@ class Graph:
                 "and arrays can be staged (call it outside the jitted function)")
         return self._add(fn, args, kwargs, name, value)
 
+    def built(self, fn, parts, what):
+        """An output that ``fn`` builds from the traced ``parts`` (see :class:`Built`)."""
+        return Built(fn, tuple(parts), what)
+
     def guard(self, tracer, kind, value):
         self.guards.append((tracer.index, kind, value))
         return value
@@ -764,6 +768,34 @@ def _fold_scale(p, t):
     if type(p) in (float, int) and math.isfinite(p):
         return t if p == 1 else p * t
     return None
+
+
+class Built:
+    """A result that is not an array, built by ``fn`` from traced arrays (``parts``): the
+    scipy.sparse matrix of ``dd.sparse_jacobian`` from its stored entries.  A staged function
+    may return it (the replay calls ``fn`` on the parts' values); inside the traced function
+    it cannot be used, which is a :class:`TracingError` naming it."""
+
+    __slots__ = ("fn", "parts", "what")
+
+    def __init__(self, fn, parts, what):
+        self.fn, self.parts, self.what = fn, parts, what
+
+    def _refuse(self, *args, **kwargs):
+        raise TracingError(
+            f"dd.jit: the {self.what} can be returned by a staged function but not used inside "
+            "it (its entries are not known until the replay): return it, and use it outside")
+
+    def __getattr__(self, name):
+        self._refuse()
+
+    __array__ = __matmul__ = __rmatmul__ = __add__ = __radd__ = __sub__ = __rsub__ = _refuse
+    __mul__ = __rmul__ = __truediv__ = __neg__ = __getitem__ = __len__ = __iter__ = _refuse
+    __bool__ = __float__ = __eq__ = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self):
+        return f"<the {self.what} of a staged function>"
 
 
 DISPATCH.add(Tracer)
