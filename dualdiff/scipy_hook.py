@@ -15,10 +15,11 @@ import importlib
 import sys
 from collections.abc import Callable
 
-from .core import WRAPPERS
+from .core import DISPATCH
 
 #: a SciPy module -> the dualdiff module holding its rules (installed when imported)
-RULES = {"scipy.special": "dualdiff.rules.special", "scipy.stats": "dualdiff.rules.stats"}
+RULES = {"scipy.special": "dualdiff.rules.special", "scipy.stats": "dualdiff.rules.stats",
+         "scipy.linalg": "dualdiff.rules.scipy_linalg"}
 
 
 def once(install):
@@ -40,17 +41,18 @@ ROUTED: dict[str, Callable[..., object]] = {}
 
 def routed(original, impl, name):
     """``original`` on plain arguments, ``impl`` when one (positional or keyword, at the top
-    level) is a Dual or tape value; ``original`` stays reachable as ``__dualdiff_original__``.
+    level) is a Dual, a tape value or a staging tracer (whose ``impl`` is recorded);
+    ``original`` stays reachable as ``__dualdiff_original__``.
     """
     ROUTED[name] = impl
 
     @functools.wraps(original)
     def fn(*args, **kwargs):
         for a in args:
-            if type(a) in WRAPPERS:
+            if type(a) in DISPATCH:
                 return impl(*args, **kwargs)
         for a in kwargs.values():
-            if type(a) in WRAPPERS:
+            if type(a) in DISPATCH:
                 return impl(*args, **kwargs)
         return original(*args, **kwargs)
 
@@ -58,12 +60,37 @@ def routed(original, impl, name):
     return fn
 
 
-def ensure():
+def replace_everywhere(new):
+    """Put ``new[original]`` wherever a loaded SciPy module holds ``original`` (``from
+    scipy.special import logsumexp`` inside scipy.stats copies the reference); one sweep."""
+    by_id = {id(original): fn for original, fn in new.items()}
+    for name, mod in list(sys.modules.items()):
+        if mod is None or not (name == "scipy" or name.startswith("scipy.")):
+            continue
+        d = getattr(mod, "__dict__", None)
+        if not d:
+            continue
+        for attr, value in list(d.items()):
+            fn = by_id.get(id(value))
+            if fn is not None:
+                setattr(mod, attr, fn)
+
+
+def ensure(finished=None):
     """Load the rules of every SciPy module in :data:`RULES` that is imported (a rules module
-    installs itself when its import completes; one being imported now is left to finish)."""
+    installs itself when its import completes; one being imported now is left to finish,
+    except ``finished``, whose loader has just executed it)."""
     for name, rules in RULES.items():
-        if name in sys.modules:
+        module = sys.modules.get(name)
+        if module is not None and (name == finished or not _initializing(module)):
             importlib.import_module(rules)
+
+
+def _initializing(module):
+    """Whether ``module`` is still executing its import (``scipy.stats`` imports
+    ``scipy.special`` and ``scipy.linalg`` on its way: its rules wait for it to finish, when
+    its own loader calls :func:`ensure` again)."""
+    return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
 
 
 class _Loader:
@@ -80,7 +107,7 @@ class _Loader:
 
     def exec_module(self, module):
         self._loader.exec_module(module)
-        ensure()
+        ensure(module.__name__)
 
 
 class _Finder:

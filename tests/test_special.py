@@ -77,6 +77,24 @@ def test_import_dualdiff_does_not_import_scipy():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+@pytest.mark.parametrize("first", ["scipy.stats", "scipy.linalg", "scipy.special",
+                                   "scipy.optimize", "scipy.signal"])
+def test_scipy_imported_after_dualdiff_gets_its_rules(first):
+    # scipy.stats imports scipy.special and scipy.linalg on its way: their rules load when
+    # each finishes, the rules of scipy.stats when it has (it used to be loaded half-done,
+    # an ImportError of `import dualdiff; import scipy.stats`)
+    code = (
+        f"import numpy as np, dualdiff as dd\nimport {first}\n"
+        "from scipy.stats import norm\nfrom scipy.special import erf\n"
+        "from scipy.linalg import expm\n"
+        "assert dd.derivative(lambda x: norm.logpdf(x))(0.5) == -0.5\n"
+        "assert abs(dd.derivative(erf)(0.0) - 2 / np.pi ** 0.5) < 1e-15\n"
+        "assert dd.grad(lambda a: np.trace(expm(a)))(np.zeros((2, 2))).tolist() == "
+        "[[1.0, 0.0], [0.0, 1.0]]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_without_scipy_nothing_changes():
     """With SciPy unimportable, dualdiff imports and works, and NumPy's messages stay."""
     code = (
