@@ -22,7 +22,6 @@ this module's implementation (from ``FUNCTIONS``) when an argument is a Dual or 
 """
 
 import math
-import sys
 
 import numpy as np
 import scipy.special as sp
@@ -30,7 +29,7 @@ import scipy.special as sp
 from ..core import peek, strip
 from ..primitive import Elementwise, Unary
 from ..registry import FUNCTIONS, UFUNCS, register
-from ..scipy_hook import once, routed
+from ..scipy_hook import once, replace_everywhere, routed
 from .elementwise import (
     absolute,
     exp,
@@ -167,6 +166,12 @@ jv = _binary("jv", _constant_order("jv", "order v"),
              lambda v, x, out: 0.5 * (jv(v - 1.0, x) - jv(v + 1.0, x)))
 yv = _binary("yv", _constant_order("yv", "order v"),
              lambda v, x, out: 0.5 * (yv(v - 1.0, x) - yv(v + 1.0, x)))
+j0 = _unary("j0", lambda x, out: -j1(x))
+j1 = _unary("j1", lambda x, out: 0.5 * (j0(x) - jv(2.0, x)))
+y0 = _unary("y0", lambda x, out: -y1(x))
+y1 = _unary("y1", lambda x, out: 0.5 * (y0(x) - yv(2.0, x)))
+k0 = _unary("k0", lambda x, out: -k1(x))
+k1 = _unary("k1", lambda x, out: -0.5 * (k0(x) + kv(2.0, x)))
 i0 = _unary("i0", lambda x, out: i1(x))
 i1 = _unary("i1", lambda x, out: 0.5 * (i0(x) + _i2(x)))
 
@@ -297,22 +302,6 @@ PYTHON_FUNCTIONS = {
 }
 
 
-def _replace_everywhere(new):
-    """Put ``new[original]`` wherever a loaded SciPy module holds ``original`` (``from
-    scipy.special import logsumexp`` inside scipy.stats copies the reference); one sweep."""
-    by_id = {id(original): fn for original, fn in new.items()}
-    for name, mod in list(sys.modules.items()):
-        if mod is None or not (name == "scipy" or name.startswith("scipy.")):
-            continue
-        d = getattr(mod, "__dict__", None)
-        if not d:
-            continue
-        for attr, value in list(d.items()):
-            fn = by_id.get(id(value))
-            if fn is not None:
-                setattr(mod, attr, fn)
-
-
 @once
 def install():
     """Enter the ufunc rules in ``UFUNCS`` and route SciPy's Python functions (idempotent)."""
@@ -325,7 +314,7 @@ def install():
         original = getattr(original, "__dualdiff_original__", original)
         FUNCTIONS[original] = impl
         new[original] = routed(original, impl, f"scipy.special.{name}")
-    _replace_everywhere(new)
+    replace_everywhere(new)
 
 
 _PRIMS = [v for v in list(globals().values()) if isinstance(v, Elementwise)]
