@@ -150,7 +150,7 @@ def ufunc(uf, method, inputs, kwargs):
         if fill is None:
             raise ValueError(f"reduction operation '{name}' does not have an identity, so to "
                              "use a where mask one has to specify 'initial'")
-        mask = np.broadcast_to(np.asarray(peek(where), dtype=bool), shape(inputs[0]))
+        mask = np.broadcast_to(np.asarray(strip(where), dtype=bool), shape(inputs[0]))
         inputs = [rules.where(mask, inputs[0], fill)]
         where = True
     try:

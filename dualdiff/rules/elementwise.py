@@ -652,7 +652,7 @@ def piecewise_(x, condlist, funclist, *args, **kw):
         condlist, (list, tuple, np.ndarray)
     ):
         condlist = [condlist]
-    conds = [np.broadcast_to(np.asarray(peek(c), dtype=bool), s).reshape(-1) for c in condlist]
+    conds = [np.broadcast_to(np.asarray(strip(c), dtype=bool), s).reshape(-1) for c in condlist]
     if len(funclist) == len(conds) + 1:
         conds.append(~np.any(conds, axis=0) if conds else np.ones(x0.shape, dtype=bool))
     elif len(funclist) != len(conds):

@@ -155,7 +155,7 @@ def _masked(x, where_, fill):
         return x, None
     if isinstance(where_, bool) and not where_:
         where_ = np.zeros(shape(x), dtype=bool)
-    mask = np.broadcast_to(np.asarray(peek(where_), dtype=bool), shape(x))
+    mask = np.broadcast_to(np.asarray(strip(where_), dtype=bool), shape(x))
     return where(mask, x, fill), mask
 
 

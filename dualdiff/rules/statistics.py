@@ -461,7 +461,7 @@ def _without_nan(a, fill):
 
 def _kept(mask, where_):
     """The entries a ``nan*`` reduction combines: not nan, and in the ``where=`` mask."""
-    return mask if where_ is True else mask & np.asarray(peek(where_), dtype=bool)
+    return mask if where_ is True else mask & np.asarray(strip(where_), dtype=bool)
 
 
 def nansum(a: ArrayLike, axis: Axis = None, dtype: DTypeLike | None = None, out: None = None,
@@ -610,7 +610,7 @@ def cov(m: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, bias: boo
         ddof = 0 if bias else 1
     w = None
     if fweights is not None:
-        w = np.asarray(peek(fweights), dtype=float)
+        w = np.asarray(strip(fweights), dtype=float)
     if aweights is not None:
         aw = aweights if type(aweights) in WRAPPERS else np.asarray(aweights, dtype=float)
         w = aw if w is None else w * aw

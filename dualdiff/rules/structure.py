@@ -857,7 +857,7 @@ def copyto(dst, src, casting="same_kind", where=True):
     if not np.can_cast(src_dtype, np.result_type(peek(dst)), casting=casting):
         raise TypeError(f"Cannot cast array data from {src_dtype} to "
                         f"{np.result_type(peek(dst))} according to the rule {casting!r}")
-    mask = np.broadcast_to(np.asarray(peek(where), dtype=bool), shape(dst))
+    mask = np.broadcast_to(np.asarray(strip(where), dtype=bool), shape(dst))
     np.broadcast_shapes(shape(src), shape(dst))  # NumPy's error for shapes that do not fit
     dst._become(where_p(src, dst, cond=mask))
 
