@@ -445,7 +445,7 @@ def _in_float64(partial):
 
     def p(x, y, out):
         r = partial(x, y, out)
-        if type(strip(r)) is np.ndarray and peek(r).dtype.itemsize < 8:
+        if type(peek(r)) is np.ndarray and peek(r).dtype.itemsize < 8:
             return astype(r, dtype=np.result_type(peek(r), np.float64))
         return r
 

@@ -23,20 +23,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from ..core import ndim, peek, shape
+from ..core import peek, shape
 from ..primitive import Custom
 from ..registry import FUNCTIONS, register
 from ..scipy_hook import once, replace_everywhere, routed
 from ..typing import ArrayLike, Value
 from .contractions import real_adjoint
-from .structure import broadcast_to, concatenate, getitem_p, transpose_p
+from .linalg import _mT
+from .structure import broadcast_to, concatenate, getitem_p
 
 __all__ = ["expm", "expm_p"]
-
-
-def _mT(a):
-    nd = ndim(a)
-    return transpose_p(a, axes=tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def _frechet(a, e):

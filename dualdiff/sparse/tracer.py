@@ -42,8 +42,8 @@ CHUNK_ENTRIES = 2**22
 #: the primal values (which elements are set): their pattern is read off the jvp at ``x``.
 BRANCH_LINEAR = {"set_index"}
 
-#: the value-dependent decisions met by each sparsity detection in progress (by level)
-_DECISIONS: dict[int, list[bool]] = {}
+#: each sparsity detection in progress (by level): whether it has read values of x
+_READ_VALUES: dict[int, bool] = {}
 
 
 def empty(m, n):
@@ -63,11 +63,10 @@ class Tracer(Wrapper):
     def inner(self):
         # the values read (``strip``): a comparison, a branch, an index or a sort order
         # computed from them.  The pattern then holds where the same decisions are taken
-        # (see ``trace``); its shape and dtype are read through ``primal`` instead
-        if self.pattern is not None and self.pattern.nnz:
-            seen = _DECISIONS.get(self.level)
-            if seen is not None:
-                seen.append(True)
+        # (see ``trace``); its shape is read through ``primal`` instead, its dtype through
+        # ``peek`` (Wrapper.dtype)
+        if self.level in _READ_VALUES and self.pattern is not None and self.pattern.nnz:
+            _READ_VALUES[self.level] = True
         return self.primal
 
     def peek(self):
@@ -76,10 +75,6 @@ class Tracer(Wrapper):
     @property
     def shape(self):
         return shape(self.primal)
-
-    @property
-    def dtype(self):
-        return np.asarray(self.primal).dtype
 
     def constant(self, value):
         return Tracer(value, None, self.level, self.n)
@@ -358,12 +353,11 @@ def trace(g, x):
     n = _size(x)
     level = new_level()
     identity = sp.eye_array(n, dtype=bool, format="csr")
-    decisions = _DECISIONS[level] = []
+    _READ_VALUES[level] = False
     try:
         out = g(Tracer(x, identity, level, n))
     finally:
-        del _DECISIONS[level]
-    local = bool(decisions)
+        local = _READ_VALUES.pop(level)
     out = check_output(out)
     if isinstance(out, (tuple, list)):
         raise TypeError("sparse Jacobians need f to return one array, not a tuple")

@@ -150,10 +150,18 @@ class FreeValues:
                 continue
             if isinstance(value, type):
                 continue  # a class: its attributes are read through instances, see _value
-            if (id(g), name) not in self._seen:
-                self._seen.add((id(g), name))
-                self.slots.append((g, name, value, label))
+            if self._slot(g, name, value, label):
                 self._value(value, label, names)
+
+    def _slot(self, namespace, name, value, label, owner=None):
+        """Record ``namespace[name]`` once (keyed by ``owner`` if given: a class's
+        ``__dict__`` is a new mappingproxy at each access); whether it was new."""
+        key = (id(namespace if owner is None else owner), name)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        self.slots.append((namespace, name, value, label))
+        return True
 
     def _attributes(self, obj, names, label):
         """The attributes among ``names`` of a module or an object; of an object also the
@@ -165,9 +173,7 @@ class FreeValues:
             value = d[name]
             if isinstance(value, (types.ModuleType, type)):
                 continue
-            if (id(d), name) not in self._seen:
-                self._seen.add((id(d), name))
-                self.slots.append((d, name, value, label.format(name)))
+            if self._slot(d, name, value, label.format(name)):
                 self._value(value, label.format(name), frozenset())
         if isinstance(obj, types.ModuleType):
             return
@@ -183,11 +189,8 @@ class FreeValues:
                     self._seen.add((id(found), id(obj)))
                     self._function(found, obj)
             elif not isinstance(found, (staticmethod, classmethod, type, types.ModuleType)):
-                key = (id(klass), name)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    self.slots.append((klass.__dict__, name, found,
-                                       f"the class attribute {klass.__name__}.{name}"))
+                self._slot(klass.__dict__, name, found,
+                           f"the class attribute {klass.__name__}.{name}", owner=klass)
 
     def _value(self, value, label, names):
         """Walk into a free value: a function, a small container, a plain object."""
@@ -208,29 +211,28 @@ class FreeValues:
 
     # --- the checks --------------------------------------------------------------------------
 
+    def _changed(self):
+        """The labels of the free values that are no longer what they were, lazily."""
+        for d, name, seen, label in self.slots:
+            if d.get(name, MISSING) is not seen:
+                yield label
+        for cell, seen, label in self.cells:
+            if cell_contents(cell) is not seen:
+                yield label
+        for c, items, label in self.containers:
+            if not _same_items(c, items):
+                yield f"the contents of {label}"
+
     def unchanged(self):
         """Whether every free value is the object it was (items of small containers too)."""
-        for d, name, seen, _ in self.slots:
-            if d.get(name, MISSING) is not seen:
-                return False
-        for cell, seen, _ in self.cells:
-            if cell_contents(cell) is not seen:
-                return False
-        return self.containers_unchanged()
+        return next(self._changed(), None) is None
 
     def containers_unchanged(self):
-        for c, items, _ in self.containers:
-            if not _same_items(c, items):
-                return False
-        return True
+        return all(_same_items(c, items) for c, items, _ in self.containers)
 
     def changes(self):
         """Labels of the free values that are no longer what they were."""
-        out = [label for d, name, seen, label in self.slots if d.get(name, MISSING) is not seen]
-        out += [label for cell, seen, label in self.cells if cell_contents(cell) is not seen]
-        out += [f"the contents of {label}" for c, items, label in self.containers
-                if not _same_items(c, items)]
-        return out
+        return list(self._changed())
 
     def inline(self, ns):
         """The checks of :meth:`unchanged` as Python expressions for generated code, their
